@@ -1,0 +1,3 @@
+//! lathe-album (under construction).
+#![no_std]
+#![forbid(unsafe_code)]

@@ -1,0 +1,3 @@
+//! lathe-dynamics (under construction).
+#![no_std]
+#![forbid(unsafe_code)]

@@ -1,0 +1,3 @@
+//! lathe-eq (under construction).
+#![no_std]
+#![forbid(unsafe_code)]

@@ -1,0 +1,3 @@
+//! lathe-loudness (under construction).
+#![no_std]
+#![forbid(unsafe_code)]

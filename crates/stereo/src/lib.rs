@@ -1,0 +1,3 @@
+//! lathe-stereo (under construction).
+#![no_std]
+#![forbid(unsafe_code)]
