@@ -1,9 +1,31 @@
-//! Lathe: the mastering strip. This facade re-exports the DSP crates and chains them.
+//! # Lathe — the mastering strip
+//!
+//! The facade where Lathe's DSP crates meet: a configurable mastering chain, presets,
+//! platform targets, two-pass loudness-targeted mastering, multiband dynamics, dither,
+//! analysis reports and album mastering.
 //!
 //! ```
-//! use lathe::core::db_to_gain;
-//! assert!((db_to_gain(-6.0206) - 0.5).abs() < 1e-4);
+//! use lathe::{Preset, Target};
+//!
+//! let target = Target::by_name("spotify").unwrap();
+//! let chain = Preset::Streaming.chain(&target);
+//! chain.validate().unwrap();
+//! assert_eq!(target.integrated_lufs, -14.0);
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod config;
+pub mod dither;
+pub mod presets;
+pub mod targets;
+
+pub use config::{ChainConfig, ConfigError, StageConfig};
+pub use presets::{presets, Preset, DEFAULT_PRESET};
+pub use targets::{targets, Target, DEFAULT_TARGET, TARGETS};
+
+pub use lathe_album as album_dsp;
 pub use lathe_core as core;
+pub use lathe_dynamics as dynamics;
+pub use lathe_eq as eq;
+pub use lathe_loudness as loudness;
+pub use lathe_stereo as stereo;

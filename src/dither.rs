@@ -1,0 +1,205 @@
+//! Dither and noise shaping for integer delivery (16 or 24 bit).
+//!
+//! Quantising a master to integers without dither turns low-level detail into correlated
+//! distortion. [`Dither`] adds TPDF (triangular) dither of ±1 LSB peak — the smallest dither
+//! that makes the error's first and second moments independent of the signal (Wannamaker,
+//! Lipshitz, Vanderkooy 2000) — and can shape the resulting noise with error feedback so less
+//! of it falls where hearing is most sensitive.
+//!
+//! Noise shaping ([`NoiseShaping::Lipshitz`]) uses the 5-tap "minimally audible" E-weighted
+//! error-feedback filter of Lipshitz, Vanderkooy and Wannamaker, *Minimally Audible Noise
+//! Shaping*, JAES 39(11), 1991: noise transfer function
+//! `NTF(z) = 1 - (2.033 z^-1 - 2.165 z^-2 + 1.959 z^-3 - 1.590 z^-4 + 0.6149 z^-5)`,
+//! designed for 44.1 kHz and appropriate up to 48 kHz; it lowers the noise by about 15 dB in
+//! the 2-5 kHz region and raises it near Nyquist. At 88.2 kHz and above the shaping is not
+//! needed (the noise is already far below audibility) and [`Dither::new`] falls back to flat
+//! TPDF. Float output is never dithered.
+
+use lathe_core::{Error, Result};
+
+/// Noise-shaping choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum NoiseShaping {
+    /// Flat TPDF dither.
+    None,
+    /// Lipshitz et al. 1991 5-tap E-weighted error feedback (44.1 / 48 kHz).
+    #[default]
+    Lipshitz,
+}
+
+const LIPSHITZ: [f64; 5] = [2.033, -2.165, 1.959, -1.590, 0.6149];
+const MAX_CHANNELS: usize = 8;
+
+/// TPDF dither with optional noise shaping, for up to 8 channels.
+#[derive(Debug, Clone)]
+pub struct Dither {
+    bits: u32,
+    scale: f64,
+    max_int: f64,
+    min_int: f64,
+    shaping: NoiseShaping,
+    state: u64,
+    err: [[f64; 5]; MAX_CHANNELS],
+}
+
+impl Dither {
+    /// Dither to `bits` bits (8 ..= 24) at `sample_rate` Hz, with a fixed `seed` (output is
+    /// deterministic for a given seed).
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] for `bits` outside 8 ..= 24.
+    pub fn new(bits: u32, shaping: NoiseShaping, sample_rate: f64, seed: u64) -> Result<Self> {
+        Error::check_range("bits", f64::from(bits), 8.0, 24.0)?;
+        let shaping = if sample_rate > 64_000.0 {
+            NoiseShaping::None
+        } else {
+            shaping
+        };
+        let full = f64::from(1u32 << (bits - 1));
+        Ok(Self {
+            bits,
+            scale: full,
+            max_int: full - 1.0,
+            min_int: -full,
+            shaping,
+            state: seed ^ 0x5DEE_CE66_D1CE_4E5B,
+            err: [[0.0; 5]; MAX_CHANNELS],
+        })
+    }
+
+    /// Bit depth.
+    pub fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    /// Shaping in use (flat above 64 kHz).
+    pub fn shaping(&self) -> NoiseShaping {
+        self.shaping
+    }
+
+    fn uniform(&mut self) -> f64 {
+        // xorshift64*: fast, deterministic, plenty for dither.
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        let r = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        (r >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Quantises one sample (full scale ±1.0) of channel `ch` to a signed integer of the
+    /// configured bit depth, with TPDF dither and shaping; clips at the integer range.
+    /// Non-finite samples give 0.
+    #[inline]
+    pub fn quantize(&mut self, x: f32, ch: usize) -> i32 {
+        let ch = ch.min(MAX_CHANNELS - 1);
+        let x = if x.is_finite() { f64::from(x) } else { 0.0 };
+        let target = x * self.scale;
+        let e = &self.err[ch];
+        let feedback = match self.shaping {
+            NoiseShaping::None => 0.0,
+            NoiseShaping::Lipshitz => {
+                LIPSHITZ[0] * e[0]
+                    + LIPSHITZ[1] * e[1]
+                    + LIPSHITZ[2] * e[2]
+                    + LIPSHITZ[3] * e[3]
+                    + LIPSHITZ[4] * e[4]
+            }
+        };
+        let v = target - feedback;
+        let tpdf = self.uniform() - self.uniform();
+        let q = (v + tpdf).round().clamp(self.min_int, self.max_int);
+        if self.shaping != NoiseShaping::None {
+            // Clamp the stored error so a clipped sample cannot make the loop ring.
+            let err = (q - v).clamp(-4.0, 4.0);
+            let e = &mut self.err[ch];
+            e.copy_within(0..4, 1);
+            e[0] = err;
+        }
+        q as i32
+    }
+
+    /// Clears the noise-shaping memory (the random sequence goes on).
+    pub fn reset(&mut self) {
+        self.err = [[0.0; 5]; MAX_CHANNELS];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use realfft::RealFftPlanner;
+
+    fn noise_spectrum(shaping: NoiseShaping) -> Vec<f64> {
+        let n = 1 << 16;
+        let fs = 44_100.0;
+        let mut d = Dither::new(16, shaping, fs, 7).unwrap();
+        // A quiet sine so the quantiser is exercised as with music.
+        let x: Vec<f32> = (0..n)
+            .map(|i| (1e-3 * (2.0 * std::f64::consts::PI * 441.0 * i as f64 / fs).sin()) as f32)
+            .collect();
+        let mut err: Vec<f64> = x
+            .iter()
+            .map(|&s| f64::from(d.quantize(s, 0)) / 32_768.0 - f64::from(s))
+            .collect();
+        let mut planner = RealFftPlanner::<f64>::new();
+        let fft = planner.plan_fft_forward(n);
+        let mut spec = fft.make_output_vec();
+        fft.process(&mut err, &mut spec).unwrap();
+        spec.iter().map(|c| c.norm_sqr()).collect()
+    }
+
+    fn band_db(spec: &[f64], lo_hz: f64, hi_hz: f64) -> f64 {
+        let bin = 44_100.0 / ((spec.len() - 1) * 2) as f64;
+        let (a, b) = ((lo_hz / bin) as usize, (hi_hz / bin) as usize);
+        10.0 * (spec[a..b].iter().sum::<f64>() / (b - a) as f64).log10()
+    }
+
+    #[test]
+    fn flat_tpdf_is_white_at_the_expected_level() {
+        let spec = noise_spectrum(NoiseShaping::None);
+        let low = band_db(&spec, 500.0, 4_000.0);
+        let high = band_db(&spec, 12_000.0, 20_000.0);
+        assert!(
+            (low - high).abs() < 1.0,
+            "flat dither not white: {low} vs {high} dB"
+        );
+        // TPDF total error power = 3 x (LSB^2 / 12) = LSB^2 / 4.
+        let n = ((spec.len() - 1) * 2) as f64;
+        let power: f64 = spec.iter().sum::<f64>() * 2.0 / (n * n);
+        let lsb = 1.0 / 32_768.0;
+        let want = lsb * lsb / 4.0;
+        assert!(
+            (10.0 * (power / want).log10()).abs() < 0.5,
+            "{power} vs {want}"
+        );
+    }
+
+    #[test]
+    fn lipshitz_shaping_moves_noise_out_of_the_sensitive_band() {
+        let flat = noise_spectrum(NoiseShaping::None);
+        let shaped = noise_spectrum(NoiseShaping::Lipshitz);
+        let mid_gain = band_db(&shaped, 2_000.0, 5_000.0) - band_db(&flat, 2_000.0, 5_000.0);
+        let top_gain = band_db(&shaped, 18_000.0, 21_000.0) - band_db(&flat, 18_000.0, 21_000.0);
+        assert!(mid_gain < -8.0, "2-5 kHz noise change {mid_gain} dB");
+        assert!(top_gain > 10.0, "18-21 kHz noise change {top_gain} dB");
+    }
+
+    #[test]
+    fn quantises_and_clips() {
+        let mut d = Dither::new(16, NoiseShaping::None, 48_000.0, 1).unwrap();
+        assert!(d.quantize(2.0, 0) == 32_767);
+        assert!(d.quantize(-2.0, 1) == -32_768);
+        assert!(d.quantize(f32::NAN, 0).abs() <= 1);
+        let q = d.quantize(0.5, 0);
+        assert!((q - 16_384).abs() <= 1, "{q}");
+        assert!(Dither::new(4, NoiseShaping::None, 48_000.0, 1).is_err());
+        assert_eq!(
+            Dither::new(24, NoiseShaping::Lipshitz, 96_000.0, 1)
+                .unwrap()
+                .shaping(),
+            NoiseShaping::None
+        );
+    }
+}
