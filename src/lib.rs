@@ -16,11 +16,15 @@
 
 pub mod config;
 pub mod dither;
+pub mod master;
 pub mod presets;
+pub mod report;
+pub mod stream;
 pub mod targets;
 
 pub use config::{ChainConfig, ConfigError, StageConfig};
 pub use presets::{presets, Preset, DEFAULT_PRESET};
+pub use stream::Compensated;
 pub use targets::{targets, Target, DEFAULT_TARGET, TARGETS};
 
 pub use lathe_album as album_dsp;

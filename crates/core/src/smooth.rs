@@ -69,6 +69,7 @@ impl Smoothed {
 
     /// Advances one sample and returns the new value.
     #[inline]
+    #[allow(clippy::should_implement_trait)] // a smoother never ends; it is not an iterator
     pub fn next(&mut self) -> f64 {
         if self.remaining > 0 {
             self.remaining -= 1;

@@ -1,0 +1,2 @@
+//! Two-pass mastering to a loudness target.
+pub mod model;
