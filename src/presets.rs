@@ -36,13 +36,18 @@ pub enum Preset {
 pub const DEFAULT_PRESET: Preset = Preset::Streaming;
 
 /// All presets in listing order.
-pub const PRESETS: [Preset; 5] = [
-    Preset::Transparent,
-    Preset::Streaming,
-    Preset::Loud,
-    Preset::Broadcast,
-    Preset::Podcast,
-];
+pub const PRESETS: [Preset; 5] = Preset::ALL;
+
+impl Preset {
+    /// Every preset, in listing order.
+    pub const ALL: [Preset; 5] = [
+        Preset::Transparent,
+        Preset::Streaming,
+        Preset::Loud,
+        Preset::Broadcast,
+        Preset::Podcast,
+    ];
+}
 
 /// All presets.
 pub fn presets() -> &'static [Preset] {

@@ -1,2 +1,392 @@
-//! Two-pass mastering to a loudness target.
+//! Two-pass (plus model) mastering to a loudness target, streaming in bounded memory.
+//!
+//! [`Mastering`] takes the input three times, block by block, so hours of audio never sit in
+//! memory:
+//!
+//! 1. **Analyse** ([`Pass::Analyze`]): the input report (BS.1770-4 loudness, true peak, stereo,
+//!    DC, clipping, balance). For presets the input is then trimmed so its integrated loudness
+//!    equals the target, which is what lets presets set their thresholds relative to the
+//!    target; a custom chain (`normalize_input = false`) sees the input as it is.
+//! 2. **Model** ([`Pass::Model`]): only the stages in front of the limiter run; the signal that
+//!    would reach the limiter feeds the [`model::LimiterModel`], which evaluates the limiter's
+//!    loudness loss for a grid of candidate gains at once and solves for the gain in front of
+//!    the limiter that puts the *output* on the target.
+//! 3. **Render** ([`Pass::Render`]): the whole chain with that gain, latency compensated
+//!    (output frame `n` is input frame `n`, same length), while an output analyser measures
+//!    the result. If the output misses the target by more than [`TOLERANCE_LU`] or its true
+//!    peak is above the ceiling, [`Mastering::end_render`] corrects the gain (or the limiter
+//!    margin) and asks for the render pass again ([`RenderOutcome::Retry`]); with the model
+//!    this is rare, and it makes the ±0.1 LU / ceiling guarantee hold whatever the chain.
+//!
+//! The chain is normalised first: a true-peak limiter at the target's ceiling is appended if
+//! the chain has none (a limiter with a higher ceiling is lowered to it), a gain stage is put
+//! right in front of the limiter, and the input trim is the chain's first stage.
+
 pub mod model;
+
+use crate::analysis::Analyzer;
+use crate::chain::MasteringChain;
+use crate::config::{ChainConfig, GainConfig, LimiterConfig, StageConfig};
+use crate::error::{Error, Result};
+use crate::report::AnalysisReport;
+use crate::stream::Compensated;
+use crate::targets::Target;
+use lathe_core::{ms_to_samples, Processor, TruePeakDetector};
+use lathe_loudness::KWeighting;
+use model::LimiterModel;
+
+/// Largest miss of the output's integrated loudness accepted without a re-render, in LU.
+pub const TOLERANCE_LU: f64 = 0.05;
+/// Margin kept between the limiter's ceiling and the target ceiling, in dB.
+pub const CEILING_MARGIN_DB: f64 = 0.05;
+/// Most render passes a job makes.
+pub const MAX_RENDERS: u32 = 4;
+/// Block size the chains are prepared for.
+pub const MAX_BLOCK: usize = 4096;
+
+/// Where a mastering job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Feed the input with [`Mastering::feed`], then call [`Mastering::end_pass`].
+    Analyze,
+    /// Feed the input again with [`Mastering::feed`], then call [`Mastering::end_pass`].
+    Model,
+    /// Render with [`Mastering::render`], then [`Mastering::finish`] and
+    /// [`Mastering::end_render`].
+    Render,
+    /// Finished.
+    Done,
+}
+
+/// What [`Mastering::end_render`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenderOutcome {
+    /// The output meets the target: keep it.
+    Done,
+    /// The output missed; discard it and render again (the gain was corrected).
+    Retry,
+}
+
+/// The settings a mastering job ended with.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct MasteringPlan {
+    /// Target used.
+    pub target: Target,
+    /// Input trim applied before the chain, dB.
+    pub trim_db: f64,
+    /// Gain in front of the limiter, dB.
+    pub gain_db: f64,
+    /// Output loudness the model predicted for that gain, LUFS.
+    pub predicted_lufs: f64,
+    /// Limiter ceiling used, dBTP (the target ceiling minus a safety margin).
+    pub limiter_ceiling_db: f64,
+    /// Render passes made so far.
+    pub renders: u32,
+    /// The normalised chain that was rendered (with trim and gain filled in).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub chain: ChainConfig,
+}
+
+/// A two-pass-plus-model mastering job (see the module docs).
+#[derive(Debug)]
+pub struct Mastering<const CH: usize> {
+    sample_rate: f64,
+    target: Target,
+    normalize_input: bool,
+    chain: ChainConfig,
+    gain_index: usize,
+    limiter_index: usize,
+    pass: Pass,
+    input: Analyzer<CH>,
+    trim_db: f64,
+    // Model pass.
+    pre: Option<MasteringChain<CH>>,
+    kweight: KWeighting<CH>,
+    peaks: TruePeakDetector<CH>,
+    model: Option<LimiterModel>,
+    scratch: Vec<[f32; CH]>,
+    // Render pass.
+    gain_db: f64,
+    slope: f64,
+    predicted_lufs: f64,
+    renders: u32,
+    render: Option<Compensated<MasteringChain<CH>>>,
+    output: Option<Analyzer<CH>>,
+}
+
+/// Puts a limiter at the target ceiling and a gain stage in front of it; returns the indices
+/// of the gain stage and the limiter.
+pub(crate) fn normalise_chain(chain: &ChainConfig, target: &Target) -> (ChainConfig, usize, usize) {
+    let mut stages = vec![StageConfig::Gain(GainConfig::default())]; // input trim
+    stages.extend(chain.stages.iter().cloned());
+    let mut c = ChainConfig::new(stages);
+    let ceiling = target.ceiling_dbtp - CEILING_MARGIN_DB;
+    let li = match c.limiter_index() {
+        Some(i) => {
+            if let StageConfig::Limiter(l) = &mut c.stages[i] {
+                l.ceiling_db = l.ceiling_db.min(ceiling);
+            }
+            i
+        }
+        None => {
+            c.stages.push(StageConfig::Limiter(LimiterConfig {
+                ceiling_db: ceiling,
+                true_peak: true,
+                ..LimiterConfig::default()
+            }));
+            c.stages.len() - 1
+        }
+    };
+    let (gi, li) = match &c.stages[li - 1] {
+        StageConfig::Gain(g) if li > 1 && !g.bypass => (li - 1, li),
+        _ => {
+            c.stages.insert(li, StageConfig::Gain(GainConfig::default()));
+            (li, li + 1)
+        }
+    };
+    (c, gi, li)
+}
+
+impl<const CH: usize> Mastering<CH> {
+    /// A job mastering `CH`-channel audio at `sample_rate` Hz through `chain` to `target`.
+    /// With `normalize_input` the input is first trimmed to the target loudness (what presets
+    /// expect); without it the chain sees the input as it is.
+    ///
+    /// # Errors
+    /// Invalid chain, unsupported rate or channel count.
+    pub fn new(
+        chain: &ChainConfig,
+        target: &Target,
+        sample_rate: f64,
+        normalize_input: bool,
+    ) -> Result<Self> {
+        chain.validate()?;
+        let (chain, gain_index, limiter_index) = normalise_chain(chain, target);
+        // Build once now so configuration errors surface before any audio is read.
+        MasteringChain::<CH>::from_config(&chain, sample_rate, MAX_BLOCK)?;
+        Ok(Self {
+            sample_rate,
+            target: *target,
+            normalize_input,
+            chain,
+            gain_index,
+            limiter_index,
+            pass: Pass::Analyze,
+            input: Analyzer::new(sample_rate)?,
+            trim_db: 0.0,
+            pre: None,
+            kweight: KWeighting::new(sample_rate)?,
+            peaks: TruePeakDetector::new(sample_rate),
+            model: None,
+            scratch: Vec::new(),
+            gain_db: 0.0,
+            slope: 1.0,
+            predicted_lufs: f64::NAN,
+            renders: 0,
+            render: None,
+            output: None,
+        })
+    }
+
+    /// The pass the job expects next.
+    pub fn pass(&self) -> Pass {
+        self.pass
+    }
+
+    /// Feeds input during [`Pass::Analyze`] and [`Pass::Model`] (ignored otherwise).
+    pub fn feed(&mut self, block: &[[f32; CH]]) {
+        match self.pass {
+            Pass::Analyze => self.input.process(block),
+            Pass::Model => {
+                let (Some(pre), Some(model)) = (&mut self.pre, &mut self.model) else {
+                    return;
+                };
+                self.scratch.clear();
+                self.scratch.extend(
+                    block
+                        .iter()
+                        .map(|f| f.map(|s| if s.is_finite() { s } else { 0.0 })),
+                );
+                pre.process(&mut self.scratch);
+                let weights = self.kweight.channel_weights();
+                for f in &self.scratch {
+                    let z = self.kweight.process_frame(f);
+                    let e: f64 = z
+                        .iter()
+                        .zip(weights.iter())
+                        .map(|(&z, &w)| w * f64::from(z) * f64::from(z))
+                        .sum();
+                    model.push(self.peaks.push_max(f), e);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Ends the analysis or model pass.
+    ///
+    /// # Errors
+    /// [`Error::Silent`] when the input has no measurable loudness; [`Error::Order`] when not
+    /// in a feeding pass.
+    pub fn end_pass(&mut self) -> Result<()> {
+        match self.pass {
+            Pass::Analyze => {
+                let l_in = self.input.report(None).integrated_lufs;
+                if !l_in.is_finite() {
+                    return Err(Error::Silent);
+                }
+                self.trim_db = if self.normalize_input {
+                    self.target.integrated_lufs - l_in
+                } else {
+                    0.0
+                };
+                self.chain.stages[0] = StageConfig::Gain(GainConfig {
+                    gain_db: self.trim_db,
+                    bypass: false,
+                });
+                let pre = ChainConfig::new(self.chain.stages[..self.gain_index].to_vec());
+                let mut pre = MasteringChain::<CH>::from_config(&pre, self.sample_rate, MAX_BLOCK)?;
+                pre.set_gain_db(0, self.trim_db, true);
+                self.pre = Some(pre);
+                let StageConfig::Limiter(lim) = &self.chain.stages[self.limiter_index] else {
+                    return Err(Error::Order("limiter missing"));
+                };
+                let centre = self.target.integrated_lufs - (l_in + self.trim_db);
+                let grid: Vec<f64> = (0..=60).map(|k| centre - 10.0 + 0.5 * f64::from(k)).collect();
+                let lookahead = ms_to_samples(lim.lookahead_ms, self.sample_rate);
+                self.model = Some(LimiterModel::new(
+                    self.sample_rate,
+                    lim.ceiling_db,
+                    lookahead,
+                    lim.release_ms,
+                    &grid,
+                ));
+                self.kweight.reset();
+                self.peaks.reset();
+                self.pass = Pass::Model;
+                Ok(())
+            }
+            Pass::Model => {
+                let mut model = self.model.take().ok_or(Error::Order("model missing"))?;
+                model.finish();
+                let (gain, slope) = model
+                    .solve_absolute(self.target.integrated_lufs)
+                    .ok_or(Error::Silent)?;
+                self.gain_db = gain;
+                self.slope = slope.clamp(0.05, 1.0);
+                self.predicted_lufs = self.target.integrated_lufs;
+                self.pre = None;
+                self.start_render()?;
+                Ok(())
+            }
+            _ => Err(Error::Order("end_pass outside the analysis and model passes")),
+        }
+    }
+
+    fn start_render(&mut self) -> Result<()> {
+        if let StageConfig::Gain(g) = &mut self.chain.stages[self.gain_index] {
+            g.gain_db = self.gain_db.clamp(-96.0, 48.0);
+        }
+        let chain = MasteringChain::<CH>::from_config(&self.chain, self.sample_rate, MAX_BLOCK)?;
+        self.render = Some(Compensated::new(chain));
+        self.output = Some(Analyzer::new(self.sample_rate)?);
+        self.renders += 1;
+        self.pass = Pass::Render;
+        Ok(())
+    }
+
+    /// Renders a block during [`Pass::Render`], appending aligned output to `out`.
+    pub fn render(&mut self, input: &[[f32; CH]], out: &mut Vec<[f32; CH]>) {
+        let (Some(r), Some(a)) = (&mut self.render, &mut self.output) else {
+            return;
+        };
+        let start = out.len();
+        self.scratch.clear();
+        self.scratch.extend(
+            input
+                .iter()
+                .map(|f| f.map(|s| if s.is_finite() { s } else { 0.0 })),
+        );
+        r.render(&self.scratch, out);
+        a.process(&out[start..]);
+    }
+
+    /// Appends the last output frames (so output length equals input length).
+    pub fn finish(&mut self, out: &mut Vec<[f32; CH]>) {
+        let (Some(r), Some(a)) = (&mut self.render, &mut self.output) else {
+            return;
+        };
+        let start = out.len();
+        r.finish(out);
+        a.process(&out[start..]);
+    }
+
+    /// Checks the rendered output against the target. On a miss (more than
+    /// [`TOLERANCE_LU`] off, or a true peak above the ceiling) the gain or limiter margin is
+    /// corrected and [`RenderOutcome::Retry`] asks for another render pass (at most
+    /// [`MAX_RENDERS`] in all; the last one is kept whatever it measures).
+    ///
+    /// # Errors
+    /// [`Error::Order`] outside the render pass.
+    pub fn end_render(&mut self) -> Result<RenderOutcome> {
+        if self.pass != Pass::Render {
+            return Err(Error::Order("end_render outside the render pass"));
+        }
+        let report = self
+            .output
+            .as_ref()
+            .ok_or(Error::Order("no output"))?
+            .report(None);
+        let miss = self.target.integrated_lufs - report.integrated_lufs;
+        let over = report.true_peak_dbtp - self.target.ceiling_dbtp;
+        if self.renders >= MAX_RENDERS || (miss.abs() <= TOLERANCE_LU && over <= 0.0) {
+            self.pass = Pass::Done;
+            return Ok(RenderOutcome::Done);
+        }
+        if over > 0.0 {
+            if let StageConfig::Limiter(l) = &mut self.chain.stages[self.limiter_index] {
+                l.ceiling_db -= over + 0.02;
+            }
+        }
+        if miss.is_finite() && miss.abs() > TOLERANCE_LU * 0.5 {
+            self.gain_db += miss / self.slope;
+        }
+        self.start_render()?;
+        Ok(RenderOutcome::Retry)
+    }
+
+    /// The input analysis (after [`Pass::Analyze`]).
+    pub fn input_report(&self) -> AnalysisReport {
+        self.input.report(Some(&self.target))
+    }
+
+    /// The output analysis of the last render (`None` before rendering).
+    pub fn output_report(&self) -> Option<AnalysisReport> {
+        self.output.as_ref().map(|a| a.report(Some(&self.target)))
+    }
+
+    /// The plan: trim, gain, limiter ceiling, renders.
+    pub fn plan(&self) -> MasteringPlan {
+        let limiter_ceiling_db = match &self.chain.stages[self.limiter_index] {
+            StageConfig::Limiter(l) => l.ceiling_db,
+            _ => f64::NAN,
+        };
+        MasteringPlan {
+            target: self.target,
+            trim_db: self.trim_db,
+            gain_db: self.gain_db,
+            predicted_lufs: self.predicted_lufs,
+            limiter_ceiling_db,
+            renders: self.renders,
+            chain: self.chain.clone(),
+        }
+    }
+
+    /// Latency of the rendering chain in frames (compensated in the output).
+    pub fn latency(&self) -> usize {
+        self.render
+            .as_ref()
+            .map_or(0, |r| Processor::<CH>::latency(r.inner()))
+    }
+}

@@ -250,6 +250,14 @@ impl LimiterModel {
             .collect()
     }
 
+    /// Solves for the gain whose *modelled* output loudness equals `target_lufs` (the model's
+    /// own unlimited loudness is its reference; it is within the 0.02 LU gating-bin width of
+    /// an exact BS.1770 measurement). Returns `(gain_db, slope)` as [`solve`](Self::solve).
+    pub fn solve_absolute(&self, target_lufs: f64) -> Option<(f64, f64)> {
+        let base = self.unlimited.hist.integrated();
+        self.solve(base, target_lufs)
+    }
+
     /// Solves `measured_lufs + g + loss(g) = target_lufs` for `g` (dB) by linear interpolation
     /// between the candidates. `measured_lufs` is the exact integrated loudness of the signal
     /// that reaches the limiter. Returns `(gain_db, slope)` where `slope = dL_out/dg` near the

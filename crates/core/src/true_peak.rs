@@ -204,6 +204,11 @@ impl<const CH: usize> TruePeakDetector<CH> {
         }
     }
 
+    /// Sets the running maximum per channel (linear), e.g. when merging meters.
+    pub fn set_peak(&mut self, peak: [f32; CH]) {
+        self.peak = peak;
+    }
+
     /// Running true peak per channel since the last reset, linear amplitude.
     pub fn true_peak(&self) -> [f32; CH] {
         self.peak

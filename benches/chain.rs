@@ -1,0 +1,80 @@
+//! The whole mastering strip and each stage alone, stereo 48 kHz.
+//!
+//! Target: the full `streaming` preset at 20 ns per stereo frame or less.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use lathe::config::*;
+use lathe::{ChainConfig, MasteringChain, Preset, Target};
+use lathe_core::Processor;
+use std::hint::black_box;
+
+const FS: f64 = 48_000.0;
+const BLOCK: usize = 512;
+
+fn input(frames: usize) -> Vec<[f32; 2]> {
+    lathe_testkit::signals::music_like(FS, frames as f64 / FS, -3.0, 1)
+}
+
+fn bench_chain(c: &mut Criterion, group_name: &str, cases: Vec<(&str, ChainConfig)>) {
+    let frames = 48_000;
+    let audio = input(frames);
+    let mut group = c.benchmark_group(group_name);
+    group.throughput(Throughput::Elements(frames as u64));
+    for (name, cfg) in cases {
+        let mut chain = MasteringChain::<2>::from_config(&cfg, FS, BLOCK).expect("valid chain");
+        let mut buf = audio.clone();
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| {
+                buf.copy_from_slice(&audio);
+                for block in buf.chunks_mut(BLOCK) {
+                    chain.process(block);
+                }
+                black_box(&buf);
+            })
+        });
+    }
+    group.finish();
+}
+
+fn chain(c: &mut Criterion) {
+    let spotify = Target::by_name("spotify").expect("built-in target");
+    let presets = Preset::ALL
+        .iter()
+        .map(|p| (p.name(), p.chain(&spotify)))
+        .collect();
+    bench_chain(c, "chain/preset stereo 48k", presets);
+
+    let one = |s: StageConfig| ChainConfig::new(vec![s]);
+    let stages = vec![
+        ("input", one(StageConfig::Input(InputConfig::default()))),
+        (
+            "eq 5-band",
+            one(StageConfig::Eq(EqConfig {
+                bands: vec![
+                    EqBandConfig { kind: EqKind::Highpass, freq_hz: 25.0, ..Default::default() },
+                    EqBandConfig { kind: EqKind::LowShelf, freq_hz: 100.0, gain_db: 1.0, ..Default::default() },
+                    EqBandConfig { kind: EqKind::Peak, freq_hz: 400.0, gain_db: -1.5, q: 1.2, ..Default::default() },
+                    EqBandConfig { kind: EqKind::Peak, freq_hz: 3_000.0, gain_db: 1.0, q: 0.9, ..Default::default() },
+                    EqBandConfig { kind: EqKind::HighShelf, freq_hz: 10_000.0, gain_db: 1.5, ..Default::default() },
+                ],
+                bypass: false,
+            })),
+        ),
+        ("compressor", one(StageConfig::Compressor(CompressorConfig::default()))),
+        ("multiband 3-band", one(StageConfig::Multiband(MultibandConfig::default()))),
+        ("stereo width", one(StageConfig::Stereo(StereoConfig { width: 1.2, ..Default::default() }))),
+        ("stereo bass mono", one(StageConfig::Stereo(StereoConfig { bass_mono_hz: Some(120.0), ..Default::default() }))),
+        ("saturation 4x", one(StageConfig::Saturation(SaturationConfig::default()))),
+        ("reverb", one(StageConfig::Reverb(ReverbConfig::default()))),
+        ("gain", one(StageConfig::Gain(GainConfig { gain_db: 3.0, bypass: false }))),
+        ("limiter true-peak", one(StageConfig::Limiter(LimiterConfig::default()))),
+    ];
+    bench_chain(c, "chain/stage stereo 48k", stages);
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(2)).warm_up_time(std::time::Duration::from_millis(500));
+    targets = chain
+}
+criterion_main!(benches);

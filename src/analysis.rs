@@ -1,0 +1,198 @@
+//! Streaming analysis of a file or stream: loudness, peaks, stereo, DC, clipping, balance.
+
+use crate::error::Result;
+use crate::report::{AnalysisReport, BandBalance};
+use crate::targets::Target;
+use lathe_core::{ProcessSpec, Processor};
+use lathe_eq::Crossover;
+use lathe_loudness::LoudnessMeter;
+use lathe_stereo::CorrelationMeter;
+
+/// Magnitude counted as a clipped sample (-0.001 dBFS).
+pub const CLIP_LEVEL: f32 = 0.999_885;
+/// Spectrum-balance band edges in Hz.
+pub const BALANCE_EDGES_HZ: [f64; 3] = [150.0, 1_000.0, 5_000.0];
+const BALANCE_NAMES: [&str; 4] = ["low", "low-mid", "high-mid", "high"];
+
+/// Analyses audio block by block in bounded memory and produces an [`AnalysisReport`].
+///
+/// Loudness follows ITU-R BS.1770-4 / EBU R128 (via `lathe-loudness`), correlation and mono
+/// loss come from `lathe-stereo` (stereo only), the spectrum balance from a Linkwitz-Riley
+/// split of the mono sum into four bands (`lathe-eq`).
+#[derive(Debug)]
+pub struct Analyzer<const CH: usize> {
+    sample_rate: f64,
+    meter: LoudnessMeter<CH>,
+    correlation: Option<CorrelationMeter>,
+    stereo_energy: f64,
+    mono_energy: f64,
+    sums: [f64; CH],
+    frames: u64,
+    clipped: u64,
+    runs: u64,
+    run_len: [u32; CH],
+    non_finite: u64,
+    splitter: Crossover<1, 4>,
+    band_energy: [f64; 4],
+    clean: Vec<[f32; CH]>,
+    stereo: Vec<[f32; 2]>,
+}
+
+impl<const CH: usize> Analyzer<CH> {
+    /// An analyzer for `CH` channels at `sample_rate` Hz.
+    ///
+    /// # Errors
+    /// When the sample rate or channel count is unsupported.
+    pub fn new(sample_rate: f64) -> Result<Self> {
+        let spec = ProcessSpec::new(sample_rate, 1);
+        spec.validate()?;
+        let meter = LoudnessMeter::new(sample_rate)?;
+        let correlation = if CH == 2 {
+            Some(CorrelationMeter::new(sample_rate, 200.0)?)
+        } else {
+            None
+        };
+        let mut splitter = Crossover::new();
+        splitter.set_frequencies(&BALANCE_EDGES_HZ)?;
+        splitter.prepare(&spec)?;
+        Ok(Self {
+            sample_rate,
+            meter,
+            correlation,
+            stereo_energy: 0.0,
+            mono_energy: 0.0,
+            sums: [0.0; CH],
+            frames: 0,
+            clipped: 0,
+            runs: 0,
+            run_len: [0; CH],
+            non_finite: 0,
+            splitter,
+            band_energy: [0.0; 4],
+            clean: Vec::new(),
+            stereo: Vec::new(),
+        })
+    }
+
+    /// Feeds a block of frames (any length). Non-finite samples are counted and measured as
+    /// silence.
+    pub fn process(&mut self, frames: &[[f32; CH]]) {
+        let bad = frames.iter().flatten().filter(|s| !s.is_finite()).count();
+        if bad == 0 {
+            self.measure(frames);
+            return;
+        }
+        self.non_finite += bad as u64;
+        let mut clean = std::mem::take(&mut self.clean);
+        clean.clear();
+        clean.extend(
+            frames
+                .iter()
+                .map(|f| f.map(|s| if s.is_finite() { s } else { 0.0 })),
+        );
+        self.measure(&clean);
+        self.clean = clean;
+    }
+
+    fn measure(&mut self, frames: &[[f32; CH]]) {
+        self.meter.process(frames);
+        if let Some(c) = &mut self.correlation {
+            self.stereo.clear();
+            self.stereo.extend(frames.iter().map(|f| [f[0], f[1]]));
+            c.process(&self.stereo);
+        }
+        for f in frames {
+            let mut mono = 0.0f32;
+            for ch in 0..CH {
+                let s = f[ch];
+                self.sums[ch] += f64::from(s);
+                mono += s;
+                if s.abs() >= CLIP_LEVEL {
+                    self.clipped += 1;
+                    self.run_len[ch] += 1;
+                    if self.run_len[ch] == 3 {
+                        self.runs += 1;
+                    }
+                } else {
+                    self.run_len[ch] = 0;
+                }
+            }
+            if CH == 2 {
+                let (l, r) = (f64::from(f[0]), f64::from(f[1]));
+                self.stereo_energy += l * l + r * r;
+                let m = 0.5 * (l + r);
+                self.mono_energy += 2.0 * m * m;
+            }
+            let mono = mono / CH as f32;
+            let bands = self.splitter.split_frame(&[mono]);
+            for (e, b) in self.band_energy.iter_mut().zip(bands.iter()) {
+                *e += f64::from(b[0]) * f64::from(b[0]);
+            }
+        }
+        self.frames += frames.len() as u64;
+    }
+
+    /// The loudness meter (for merging album meters).
+    pub fn meter(&self) -> &LoudnessMeter<CH> {
+        &self.meter
+    }
+
+    /// Frames analysed so far.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// The report so far; problems judged against `target` when given.
+    pub fn report(&self, target: Option<&Target>) -> AnalysisReport {
+        let r = self.meter.readings();
+        let n = self.frames.max(1) as f64;
+        let dc = self
+            .sums
+            .iter()
+            .map(|s| s / n)
+            .fold(0.0f64, |a, b| if b.abs() > a.abs() { b } else { a });
+        let total: f64 = self.band_energy.iter().sum();
+        let spectrum = (0..4)
+            .map(|i| BandBalance {
+                name: BALANCE_NAMES[i],
+                lo_hz: if i == 0 { 0.0 } else { BALANCE_EDGES_HZ[i - 1] },
+                hi_hz: if i == 3 {
+                    self.sample_rate / 2.0
+                } else {
+                    BALANCE_EDGES_HZ[i]
+                },
+                share_db: 10.0 * (self.band_energy[i] / total).log10(),
+            })
+            .collect();
+        let (correlation, mono_loss_lu) = match &self.correlation {
+            Some(c) if self.stereo_energy > 0.0 => (
+                c.average_correlation(),
+                10.0 * (self.stereo_energy / self.mono_energy).log10(),
+            ),
+            _ => (f64::NAN, f64::NAN),
+        };
+        let mut report = AnalysisReport {
+            sample_rate: self.sample_rate,
+            channels: CH,
+            duration_s: self.frames as f64 / self.sample_rate,
+            integrated_lufs: r.integrated_lufs,
+            loudness_range_lu: r.loudness_range_lu,
+            true_peak_dbtp: r.true_peak_dbtp,
+            sample_peak_dbfs: r.sample_peak_dbfs,
+            momentary_max_lufs: r.max_momentary_lufs,
+            short_term_max_lufs: r.max_short_term_lufs,
+            plr_db: r.true_peak_dbtp - r.integrated_lufs,
+            psr_db: r.true_peak_dbtp - r.max_short_term_lufs,
+            correlation,
+            mono_loss_lu,
+            dc_offset: dc,
+            clipped_samples: self.clipped,
+            clipped_runs: self.runs,
+            non_finite_samples: self.non_finite,
+            spectrum,
+            problems: Vec::new(),
+        };
+        report.find_problems(target);
+        report
+    }
+}

@@ -1,0 +1,131 @@
+//! Mastering to a target: the output hits the loudness within 0.1 LU, never crosses the
+//! ceiling, is as long as the input and aligned to it, and stays clean when pushed.
+
+use lathe::loudness::LoudnessMeter;
+use lathe::{ChainConfig, Mastering, Pass, Preset, RenderOutcome, Target};
+use lathe_core::db_to_gain;
+use lathe_testkit::{analysis, signals};
+
+const FS: f64 = 48_000.0;
+
+/// A dense, bass-heavy synthesised mix scaled to `lufs`.
+fn dense_mix(seconds: f64, lufs: f64) -> Vec<[f32; 2]> {
+    let mut x = signals::music_like(FS, seconds, -1.0, 11);
+    let mut m = LoudnessMeter::<2>::new(FS).unwrap();
+    m.process(&x);
+    let g = db_to_gain(lufs - m.integrated_lufs()) as f32;
+    x.iter_mut().flatten().for_each(|s| *s *= g);
+    x
+}
+
+/// Runs a whole job in memory, in blocks of 1000 frames (so block edges fall anywhere).
+fn master(input: &[[f32; 2]], chain: &ChainConfig, target: &Target, normalize: bool) -> (Vec<[f32; 2]>, Mastering<2>) {
+    let mut job = Mastering::<2>::new(chain, target, FS, normalize).unwrap();
+    loop {
+        match job.pass() {
+            Pass::Analyze | Pass::Model => {
+                for b in input.chunks(1000) {
+                    job.feed(b);
+                }
+                job.end_pass().unwrap();
+            }
+            Pass::Render => {
+                let mut out = Vec::new();
+                for b in input.chunks(1000) {
+                    job.render(b, &mut out);
+                }
+                job.finish(&mut out);
+                if job.end_render().unwrap() == RenderOutcome::Done {
+                    return (out, job);
+                }
+            }
+            Pass::Done => unreachable!("a finished job returns from the render arm"),
+        }
+    }
+}
+
+fn check(out: &[[f32; 2]], input_len: usize, target: &Target) -> (f64, f64) {
+    assert_eq!(out.len(), input_len, "output length must equal input length");
+    let mut m = LoudnessMeter::<2>::new(FS).unwrap();
+    m.process(out);
+    let l = m.integrated_lufs();
+    let tp = m.true_peak_dbtp();
+    assert!((l - target.integrated_lufs).abs() <= 0.1, "integrated {l:.3} LUFS, target {}", target.integrated_lufs);
+    assert!(tp <= target.ceiling_dbtp, "true peak {tp:.3} dBTP above ceiling {}", target.ceiling_dbtp);
+    let tp8 = analysis::true_peak_8x_db(&signals::channel(out, 0)).max(analysis::true_peak_8x_db(&signals::channel(out, 1)));
+    assert!(tp8 <= target.ceiling_dbtp + 0.1, "independent 8x true peak {tp8:.3} dBTP");
+    (l, tp)
+}
+
+#[test]
+fn every_preset_hits_minus_14_at_minus_1_dbtp() {
+    let input = dense_mix(20.0, -20.0);
+    let target = Target::by_name("spotify").unwrap();
+    for p in Preset::ALL {
+        let (out, job) = master(&input, &p.chain(&target), &target, true);
+        let (l, tp) = check(&out, input.len(), &target);
+        let plan = job.plan();
+        eprintln!("{}: {l:.3} LUFS, {tp:.3} dBTP, gain {:.2} dB, renders {}", p.name(), plan.gain_db, plan.renders);
+    }
+}
+
+#[test]
+fn a_hard_push_from_minus_17_to_minus_9_hits_the_target_cleanly() {
+    let input = dense_mix(30.0, -17.0);
+    let target = Target::custom(-9.0, -1.0);
+    let chain = Preset::Transparent.chain(&target);
+    let (out, job) = master(&input, &chain, &target, false);
+    let (l, tp) = check(&out, input.len(), &target);
+    let plan = job.plan();
+    assert!(plan.renders <= 2, "the model should make re-renders rare; took {}", plan.renders);
+
+    // Transparency: energy left after removing a slowly varying gain (least-squares gain per
+    // 10 ms block) between input and output, relative to the output energy.
+    let block = (FS * 0.01) as usize;
+    let (mut resid, mut total) = (0.0f64, 0.0f64);
+    for (xi, yi) in input.chunks(block).zip(out.chunks(block)) {
+        for ch in 0..2 {
+            let (mut xy, mut xx) = (0.0f64, 0.0f64);
+            for (x, y) in xi.iter().zip(yi) {
+                xy += f64::from(x[ch]) * f64::from(y[ch]);
+                xx += f64::from(x[ch]) * f64::from(x[ch]);
+            }
+            let g = if xx > 0.0 { xy / xx } else { 0.0 };
+            for (x, y) in xi.iter().zip(yi) {
+                let e = f64::from(y[ch]) - g * f64::from(x[ch]);
+                resid += e * e;
+                total += f64::from(y[ch]) * f64::from(y[ch]);
+            }
+        }
+    }
+    let residual_db = 10.0 * (resid / total).log10();
+    eprintln!(
+        "-17 -> -9 LUFS: {l:.3} LUFS, {tp:.3} dBTP, gain {:.2} dB, renders {}, residual {residual_db:.1} dB",
+        plan.gain_db, plan.renders
+    );
+    assert!(residual_db < -30.0, "limiter residual {residual_db:.1} dB re output (distortion)");
+}
+
+#[test]
+fn output_is_aligned_to_input() {
+    // A quiet signal: nothing limits, so the output is the input times one gain, in place.
+    let input: Vec<[f32; 2]> = signals::to_frames(&signals::pink_noise(0.02, 5, (FS * 8.0) as usize));
+    let target = Target::custom(-30.0, -1.0);
+    // An empty chain: the job adds only the gain and the true-peak limiter.
+    let (out, _) = master(&input, &ChainConfig::default(), &target, false);
+    assert_eq!(out.len(), input.len());
+    let g = (0..input.len()).map(|i| f64::from(out[i][0]) / f64::from(input[i][0])).filter(|r| r.is_finite());
+    let ratios: Vec<f64> = g.skip(48_000).collect();
+    let mean = ratios.iter().sum::<f64>() / ratios.len() as f64;
+    let worst = ratios.iter().fold(0.0f64, |m, r| m.max((r - mean).abs()));
+    assert!(worst < 1e-3 * mean.abs(), "output is not the input times a constant gain: {worst}");
+}
+
+#[test]
+fn silence_is_an_error_not_a_panic() {
+    let input = vec![[0.0f32; 2]; 48_000];
+    let target = Target::by_name("spotify").unwrap();
+    let mut job = Mastering::<2>::new(&Preset::Streaming.chain(&target), &target, FS, true).unwrap();
+    job.feed(&input);
+    assert!(matches!(job.end_pass(), Err(lathe::Error::Silent)));
+}
