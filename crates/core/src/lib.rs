@@ -34,12 +34,14 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod biquad;
 mod error;
 mod processor;
 mod smooth;
 pub mod true_peak;
 mod units;
 
+pub use biquad::{Biquad, Coeffs};
 pub use error::{Error, Result};
 pub use processor::{ProcessSpec, Processor, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 pub use smooth::Smoothed;
