@@ -187,7 +187,7 @@ mod tests {
     #[test]
     fn runner_matches_magnitude_and_recovers_from_nan() {
         let fs = 48_000.0;
-        let c = high_pass(200.0, 0.7071, fs).unwrap();
+        let c = high_pass(200.0, core::f64::consts::FRAC_1_SQRT_2, fs).unwrap();
         let mut f = Biquad::<1>::new(c);
         let w = 2.0 * PI * 1_000.0 / fs;
         // Amplitude by I/Q correlation over whole periods after the transient.
