@@ -45,7 +45,11 @@ fn album(crossfades: bool) -> (Vec<TrackSpec>, Vec<TrackPlacement>, lathe_album:
         .map(|i| TrackSpec {
             frames: TRACK_FRAMES,
             gap_before_s: if crossfades || i == 0 { 0.0 } else { 2.0 },
-            crossfade_s: if crossfades && i + 1 < TRACKS { 3.0 } else { 0.0 },
+            crossfade_s: if crossfades && i + 1 < TRACKS {
+                3.0
+            } else {
+                0.0
+            },
             crossfade_curve: FadeCurve::EqualPower,
             gain_db: -1.5 + 0.25 * i as f64,
             ..TrackSpec::default()
@@ -99,9 +103,10 @@ fn bench(c: &mut Criterion) {
     let mut source = MemorySource::new(&refs);
     let mut block = vec![[0.0f32; 2]; BLOCK];
     group.throughput(Throughput::Elements(timeline.total_frames));
-    group.bench_function(BenchmarkId::from_parameter("plain gaps, memory source"), |b| {
-        b.iter(|| render_all(&specs, &placements, timeline, &mut source, &mut block))
-    });
+    group.bench_function(
+        BenchmarkId::from_parameter("plain gaps, memory source"),
+        |b| b.iter(|| render_all(&specs, &placements, timeline, &mut source, &mut block)),
+    );
     group.finish();
 }
 

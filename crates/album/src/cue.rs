@@ -426,7 +426,7 @@ pub fn parse_cue<'a>(
     };
     let mut have_file = false;
     let mut count = 0usize; // tracks seen
-    // INDEX 00 / INDEX 01 of the current track, in CD frames, and its line.
+                            // INDEX 00 / INDEX 01 of the current track, in CD frames, and its line.
     let mut index: (Option<u64>, Option<u64>) = (None, None);
     let mut track_line = 0usize;
     let capacity = tracks.len();

@@ -494,7 +494,10 @@ pub fn compute_timeline(
     }
 
     // Pass 3: positions.
-    let lead = add(seconds_to_frames(opts.first_pregap_s, fs), gaps_nominal_first)?;
+    let lead = add(
+        seconds_to_frames(opts.first_pregap_s, fs),
+        gaps_nominal_first,
+    )?;
     let mut prev_end = 0u64;
     let mut prev_crossfade = 0u64;
     let mut sums = Timeline {
@@ -539,7 +542,11 @@ pub fn compute_timeline(
         prev_end = p.end;
         prev_crossfade = p.crossfade_out_frames;
     }
-    let total = if opts.cd { ceil_cd(prev_end)? } else { prev_end };
+    let total = if opts.cd {
+        ceil_cd(prev_end)?
+    } else {
+        prev_end
+    };
     sums.tail_frames = total - prev_end;
     sums.total_frames = total;
 

@@ -164,7 +164,13 @@ fn cd_timeline_positions_survive_the_sheet() {
 
 #[test]
 fn isrc_rules() {
-    for ok in ["USRC17607839", "GBAYE0000351", "QM6N21900001", "FR6V81234567", "DEA120000001"] {
+    for ok in [
+        "USRC17607839",
+        "GBAYE0000351",
+        "QM6N21900001",
+        "FR6V81234567",
+        "DEA120000001",
+    ] {
         validate_isrc(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
     for bad in [
@@ -190,10 +196,21 @@ fn isrc_rules() {
 #[test]
 fn catalog_rules() {
     // Published EAN-13 examples, and a UPC-A (036000291452) written as EAN-13.
-    for ok in ["4006381333931", "5901234123457", "0036000291452", "9780306406157"] {
+    for ok in [
+        "4006381333931",
+        "5901234123457",
+        "0036000291452",
+        "9780306406157",
+    ] {
         validate_catalog(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
-    for bad in ["4006381333932", "400638133393", "40063813339310", "400638133393a", ""] {
+    for bad in [
+        "4006381333932",
+        "400638133393",
+        "40063813339310",
+        "400638133393a",
+        "",
+    ] {
         assert!(matches!(
             validate_catalog(bad),
             Err(AlbumError::InvalidCatalog { .. })
@@ -318,7 +335,8 @@ fn parse_err(text: &str, capacity: usize) -> AlbumError {
 #[test]
 fn parser_errors() {
     let head = "FILE \"a.wav\" WAVE\n";
-    let two = format!("{head}TRACK 01 AUDIO\nINDEX 01 00:00:00\nTRACK 02 AUDIO\nINDEX 01 00:05:00\n");
+    let two =
+        format!("{head}TRACK 01 AUDIO\nINDEX 01 00:00:00\nTRACK 02 AUDIO\nINDEX 01 00:05:00\n");
     assert_eq!(
         parse_err(&two, 1),
         AlbumError::Core(Error::CapacityExceeded {
@@ -326,42 +344,112 @@ fn parser_errors() {
             capacity: 1
         })
     );
-    assert_eq!(parse_err(&two, 0), AlbumError::Core(Error::CapacityExceeded { needed: 2, capacity: 0 }));
+    assert_eq!(
+        parse_err(&two, 0),
+        AlbumError::Core(Error::CapacityExceeded {
+            needed: 2,
+            capacity: 0
+        })
+    );
     let line = |e: AlbumError| match e {
         AlbumError::Parse { line, .. } => line,
         other => panic!("{other:?}"),
     };
-    assert_eq!(line(parse_err(&format!("{head}TRACK 01 AUDIO\nTITLE \"x\"\n"), 2)), 2);
-    assert_eq!(line(parse_err(&format!("{head}TRACK 01 AUDIO\nINDEX 01 00:60:00\n"), 2)), 3);
-    assert_eq!(line(parse_err(&format!("{head}TRACK 01 AUDIO\nINDEX 01 00:00:75\n"), 2)), 3);
-    assert_eq!(line(parse_err(&format!("{head}TRACK 01 AUDIO\nINDEX 01 0:0\n"), 2)), 3);
-    assert_eq!(line(parse_err(&format!("{head}TRACK 01 AUDIO\nPREGAP 00:02:00\nINDEX 01 00:00:00\n"), 2)), 3);
-    assert_eq!(line(parse_err(&format!("{head}TRACK 01 MODE1/2352\nINDEX 01 00:00:00\n"), 2)), 2);
+    assert_eq!(
+        line(parse_err(
+            &format!("{head}TRACK 01 AUDIO\nTITLE \"x\"\n"),
+            2
+        )),
+        2
+    );
+    assert_eq!(
+        line(parse_err(
+            &format!("{head}TRACK 01 AUDIO\nINDEX 01 00:60:00\n"),
+            2
+        )),
+        3
+    );
+    assert_eq!(
+        line(parse_err(
+            &format!("{head}TRACK 01 AUDIO\nINDEX 01 00:00:75\n"),
+            2
+        )),
+        3
+    );
+    assert_eq!(
+        line(parse_err(
+            &format!("{head}TRACK 01 AUDIO\nINDEX 01 0:0\n"),
+            2
+        )),
+        3
+    );
+    assert_eq!(
+        line(parse_err(
+            &format!("{head}TRACK 01 AUDIO\nPREGAP 00:02:00\nINDEX 01 00:00:00\n"),
+            2
+        )),
+        3
+    );
+    assert_eq!(
+        line(parse_err(
+            &format!("{head}TRACK 01 MODE1/2352\nINDEX 01 00:00:00\n"),
+            2
+        )),
+        2
+    );
     assert_eq!(line(parse_err(&format!("{head}{head}"), 2)), 2);
     assert_eq!(line(parse_err(&format!("{head}BOGUS 1\n"), 2)), 2);
     assert_eq!(line(parse_err("TRACK 01 AUDIO\nINDEX 01 00:00:00\n", 2)), 1);
     assert_eq!(line(parse_err("TITLE \"x\"\n", 2)), 1);
     assert_eq!(line(parse_err(&format!("{head}TITLE \"open\n"), 2)), 2);
-    assert_eq!(line(parse_err(&format!("{head}TRACK 01 AUDIO\nINDEX 01 00:00:00\nINDEX 01 00:01:00\n"), 2)), 4);
+    assert_eq!(
+        line(parse_err(
+            &format!("{head}TRACK 01 AUDIO\nINDEX 01 00:00:00\nINDEX 01 00:01:00\n"),
+            2
+        )),
+        4
+    );
     assert_eq!(parse_err(head, 2), AlbumError::NoTracks);
     assert!(matches!(
-        parse_err(&format!("{head}TRACK 01 AUDIO\nISRC US-RC1-76-07839\nINDEX 01 00:00:00\n"), 2),
+        parse_err(
+            &format!("{head}TRACK 01 AUDIO\nISRC US-RC1-76-07839\nINDEX 01 00:00:00\n"),
+            2
+        ),
         AlbumError::InvalidIsrc { track: 0, .. }
     ));
     assert!(matches!(
-        parse_err(&format!("CATALOG 4006381333932\n{head}TRACK 01 AUDIO\nINDEX 01 00:00:00\n"), 2),
+        parse_err(
+            &format!("CATALOG 4006381333932\n{head}TRACK 01 AUDIO\nINDEX 01 00:00:00\n"),
+            2
+        ),
         AlbumError::InvalidCatalog { .. }
     ));
     assert!(matches!(
-        parse_err(&format!("{head}TRACK 01 AUDIO\nINDEX 01 00:05:00\nTRACK 03 AUDIO\nINDEX 01 00:09:00\n"), 2),
-        AlbumError::TrackNumber { track: 1, number: 3 }
+        parse_err(
+            &format!(
+                "{head}TRACK 01 AUDIO\nINDEX 01 00:05:00\nTRACK 03 AUDIO\nINDEX 01 00:09:00\n"
+            ),
+            2
+        ),
+        AlbumError::TrackNumber {
+            track: 1,
+            number: 3
+        }
     ));
     assert!(matches!(
-        parse_err(&format!("{head}TRACK 01 AUDIO\nINDEX 00 00:05:00\nINDEX 01 00:04:00\n"), 2),
+        parse_err(
+            &format!("{head}TRACK 01 AUDIO\nINDEX 00 00:05:00\nINDEX 01 00:04:00\n"),
+            2
+        ),
         AlbumError::IndexOrder { track: 0 }
     ));
     assert!(matches!(
-        parse_err(&format!("{head}TRACK 01 AUDIO\nINDEX 01 00:05:00\nTRACK 02 AUDIO\nINDEX 01 00:05:00\n"), 2),
+        parse_err(
+            &format!(
+                "{head}TRACK 01 AUDIO\nINDEX 01 00:05:00\nTRACK 02 AUDIO\nINDEX 01 00:05:00\n"
+            ),
+            2
+        ),
         AlbumError::IndexOrder { track: 1 }
     ));
 }
@@ -396,22 +484,47 @@ fn writer_errors() {
     let write = |sheet: &CueSheet<'_>| write_cue(sheet, &mut String::new());
     write(&base).unwrap();
     let text_err = |e| matches!(e, Err(AlbumError::InvalidText { .. }));
-    assert!(text_err(write(&CueSheet { title: Some("say \"hi\""), ..base })));
-    assert!(text_err(write(&CueSheet { title: Some(&"x".repeat(81)), ..base })));
-    write(&CueSheet { title: Some(&"\u{e9}".repeat(80)), ..base }).unwrap();
-    assert!(text_err(write(&CueSheet { performer: Some("two\nlines"), ..base })));
+    assert!(text_err(write(&CueSheet {
+        title: Some("say \"hi\""),
+        ..base
+    })));
+    assert!(text_err(write(&CueSheet {
+        title: Some(&"x".repeat(81)),
+        ..base
+    })));
+    write(&CueSheet {
+        title: Some(&"\u{e9}".repeat(80)),
+        ..base
+    })
+    .unwrap();
+    assert!(text_err(write(&CueSheet {
+        performer: Some("two\nlines"),
+        ..base
+    })));
     assert!(text_err(write(&CueSheet { file: "", ..base })));
     assert!(matches!(
-        write(&CueSheet { catalog: Some("1234567890123"), ..base }),
+        write(&CueSheet {
+            catalog: Some("1234567890123"),
+            ..base
+        }),
         Err(AlbumError::InvalidCatalog { .. })
     ));
     assert!(matches!(
-        write(&CueSheet { tracks: &[], ..base }),
+        write(&CueSheet {
+            tracks: &[],
+            ..base
+        }),
         Err(AlbumError::NoTracks)
     ));
     assert!(matches!(
-        write(&CueSheet { sample_rate: 0, ..base }),
-        Err(AlbumError::Core(Error::OutOfRange { param: "sample_rate", .. }))
+        write(&CueSheet {
+            sample_rate: 0,
+            ..base
+        }),
+        Err(AlbumError::Core(Error::OutOfRange {
+            param: "sample_rate",
+            ..
+        }))
     ));
     let t = |number: u8, pregap_start: u64, start: u64| CueTrack {
         number,
@@ -420,14 +533,29 @@ fn writer_errors() {
         ..CueTrack::default()
     };
     let check = |tracks: &[CueTrack<'_>]| write(&CueSheet { tracks, ..base });
-    assert!(matches!(check(&[t(0, 0, 0)]), Err(AlbumError::TrackNumber { track: 0, number: 0 })));
-    assert!(matches!(check(&[t(100, 0, 0)]), Err(AlbumError::TrackNumber { .. })));
+    assert!(matches!(
+        check(&[t(0, 0, 0)]),
+        Err(AlbumError::TrackNumber {
+            track: 0,
+            number: 0
+        })
+    ));
+    assert!(matches!(
+        check(&[t(100, 0, 0)]),
+        Err(AlbumError::TrackNumber { .. })
+    ));
     assert!(matches!(
         check(&[t(1, 0, 0), t(3, 588, 588)]),
-        Err(AlbumError::TrackNumber { track: 1, number: 3 })
+        Err(AlbumError::TrackNumber {
+            track: 1,
+            number: 3
+        })
     ));
     check(&[t(5, 0, 0), t(6, 588, 588)]).unwrap();
-    assert!(matches!(check(&[t(1, 589, 588)]), Err(AlbumError::IndexOrder { track: 0 })));
+    assert!(matches!(
+        check(&[t(1, 589, 588)]),
+        Err(AlbumError::IndexOrder { track: 0 })
+    ));
     // Two tracks in the same CD frame.
     assert!(matches!(
         check(&[t(1, 0, 0), t(2, 587, 587)]),
@@ -450,7 +578,14 @@ fn writer_errors() {
     // A failing sink is an error, not a panic, and nothing is written for a bad sheet.
     assert_eq!(write_cue(&base, &mut Full(10)), Err(AlbumError::Format));
     let mut s = String::new();
-    assert!(write_cue(&CueSheet { catalog: Some("1"), ..base }, &mut s).is_err());
+    assert!(write_cue(
+        &CueSheet {
+            catalog: Some("1"),
+            ..base
+        },
+        &mut s
+    )
+    .is_err());
     assert!(s.is_empty());
     // The error reaches a Box<dyn Error> through `?`.
     fn boxed() -> Result<(), Box<dyn std::error::Error>> {

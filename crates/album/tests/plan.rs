@@ -76,7 +76,10 @@ fn silent_tracks_never_make_nan() {
     // A silent album cannot be brought to a target.
     assert!(matches!(
         plan(LoudnessMode::Album, &[silent], f64::NEG_INFINITY),
-        Err(AlbumError::Core(Error::OutOfRange { param: "album_lufs", .. }))
+        Err(AlbumError::Core(Error::OutOfRange {
+            param: "album_lufs",
+            ..
+        }))
     ));
     assert!(matches!(
         plan(LoudnessMode::LoudestTrack, &[silent], f64::NEG_INFINITY),
@@ -99,7 +102,14 @@ fn bad_inputs_are_errors() {
         (-14.0, f64::INFINITY, "ceiling_dbtp"),
         (-14.0, 10.0, "ceiling_dbtp"),
     ] {
-        let e = plan_gains(LoudnessMode::Album, &tracks, -11.0, target, ceiling, &mut gains);
+        let e = plan_gains(
+            LoudnessMode::Album,
+            &tracks,
+            -11.0,
+            target,
+            ceiling,
+            &mut gains,
+        );
         assert!(
             matches!(e, Err(AlbumError::Core(Error::OutOfRange { param: p, .. })) if p == param),
             "{e:?}"

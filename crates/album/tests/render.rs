@@ -55,7 +55,10 @@ fn reference_layout(
         let prev_xf = if i == 0 {
             (0, FadeCurve::Linear)
         } else {
-            (frames(specs[i - 1].crossfade_s, fs), specs[i - 1].crossfade_curve)
+            (
+                frames(specs[i - 1].crossfade_s, fs),
+                specs[i - 1].crossfade_curve,
+            )
         };
         let gap = frames(s.gap_before_s, fs) + if i == 0 { frames(pregap_s, fs) } else { 0 };
         let start = match starts {
@@ -89,10 +92,16 @@ fn reference_gain(t: &RefTrack, k: u64) -> f64 {
         g *= t.xf_in.1.fade_in_gain(x(k, t.xf_in.0));
     }
     if k >= t.len - t.fade_out.0 {
-        g *= t.fade_out.1.fade_out_gain(x(k - (t.len - t.fade_out.0), t.fade_out.0));
+        g *= t
+            .fade_out
+            .1
+            .fade_out_gain(x(k - (t.len - t.fade_out.0), t.fade_out.0));
     }
     if k >= t.len - t.xf_out.0 {
-        g *= t.xf_out.1.fade_out_gain(x(k - (t.len - t.xf_out.0), t.xf_out.0));
+        g *= t
+            .xf_out
+            .1
+            .fade_out_gain(x(k - (t.len - t.xf_out.0), t.xf_out.0));
     }
     g
 }
@@ -148,7 +157,20 @@ fn same(a: &[[f32; 2]], b: &[[f32; 2]]) -> Result<(), String> {
     }
 }
 
-type Raw = (u64, u64, u64, u64, u64, bool, u64, u64, f64, usize, usize, usize);
+type Raw = (
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    bool,
+    u64,
+    u64,
+    f64,
+    usize,
+    usize,
+    usize,
+);
 
 fn curve(i: usize) -> FadeCurve {
     FadeCurve::ALL[i % 3]
@@ -160,19 +182,21 @@ fn album(raw: &[Raw], fs: u32) -> Vec<TrackSpec> {
     let lens: Vec<u64> = raw.iter().map(|r| r.0).collect();
     let mut specs: Vec<TrackSpec> = raw
         .iter()
-        .map(|&(len, ts, te, gap, _, _, fi, fo, gain, c1, c2, c3)| TrackSpec {
-            frames: len + ts + te,
-            trim_start_s: secs(ts, fs),
-            trim_end_s: secs(te, fs),
-            gap_before_s: secs(gap, fs),
-            fade_in_s: secs(len * fi / 1000, fs),
-            fade_out_s: secs(len * fo / 1000, fs),
-            fade_in_curve: curve(c1),
-            fade_out_curve: curve(c2),
-            crossfade_curve: curve(c3),
-            gain_db: gain,
-            ..TrackSpec::default()
-        })
+        .map(
+            |&(len, ts, te, gap, _, _, fi, fo, gain, c1, c2, c3)| TrackSpec {
+                frames: len + ts + te,
+                trim_start_s: secs(ts, fs),
+                trim_end_s: secs(te, fs),
+                gap_before_s: secs(gap, fs),
+                fade_in_s: secs(len * fi / 1000, fs),
+                fade_out_s: secs(len * fo / 1000, fs),
+                fade_in_curve: curve(c1),
+                fade_out_curve: curve(c2),
+                crossfade_curve: curve(c3),
+                gain_db: gain,
+                ..TrackSpec::default()
+            },
+        )
         .collect();
     for i in 0..n.saturating_sub(1) {
         let (_, _, _, _, permille, use_xf, ..) = raw[i];
@@ -187,7 +211,12 @@ fn album(raw: &[Raw], fs: u32) -> Vec<TrackSpec> {
 
 fn raw_track() -> impl Strategy<Value = Raw> {
     (
-        (2u64..3_000, 0u64..300, 0u64..300, prop_oneof![Just(0u64), 0u64..2_000]),
+        (
+            2u64..3_000,
+            0u64..300,
+            0u64..300,
+            prop_oneof![Just(0u64), 0u64..2_000],
+        ),
         (0u64..=1000, any::<bool>(), 0u64..=1000, 0u64..=1000),
         (-12.0f64..6.0, 0usize..3, 0usize..3, 0usize..3),
     )
@@ -313,10 +342,7 @@ fn rendering_never_allocates() {
     let specs = cd_album();
     let mut placements = [TrackPlacement::default(); 5];
     let timeline = compute_timeline(&specs, &TimelineOptions::cd(), &mut placements).unwrap();
-    let audio: Vec<Vec<[f32; 2]>> = specs
-        .iter()
-        .map(|s| track_audio(3, s.frames))
-        .collect();
+    let audio: Vec<Vec<[f32; 2]>> = specs.iter().map(|s| track_audio(3, s.frames)).collect();
     let refs: Vec<&[[f32; 2]]> = audio.iter().map(Vec::as_slice).collect();
     let mut source = MemorySource::new(&refs);
     let mut renderer = AlbumRenderer::new(&specs, &placements, timeline);
@@ -351,7 +377,13 @@ fn seek_reset_and_end() {
     let full = render(&specs, &placements, timeline, &mut source, &[4096]);
     let mut renderer = AlbumRenderer::new(&specs, &placements, timeline);
     let mut block = vec![[0.0f32; 2]; 3000];
-    for at in [0u64, 1, 300_000, placements[2].audio_start - 5, timeline.total_frames - 10] {
+    for at in [
+        0u64,
+        1,
+        300_000,
+        placements[2].audio_start - 5,
+        timeline.total_frames - 10,
+    ] {
         renderer.seek(at);
         assert_eq!(renderer.position(), at);
         let n = renderer.render(&mut source, &mut block);
@@ -378,13 +410,20 @@ impl TrackSource<1> for Dc {
     }
 }
 
-fn render_mono(specs: &[TrackSpec], fs: u32, source: &mut impl TrackSource<1>) -> (Vec<f32>, Vec<TrackPlacement>) {
+fn render_mono(
+    specs: &[TrackSpec],
+    fs: u32,
+    source: &mut impl TrackSource<1>,
+) -> (Vec<f32>, Vec<TrackPlacement>) {
     let opts = TimelineOptions::new(fs);
     let mut placements = vec![TrackPlacement::default(); specs.len()];
     let timeline = compute_timeline(specs, &opts, &mut placements).unwrap();
     let mut renderer = AlbumRenderer::new(specs, &placements, timeline);
     let mut out = vec![[0.0f32; 1]; timeline.total_frames as usize];
-    assert_eq!(renderer.render(source, &mut out) as u64, timeline.total_frames);
+    assert_eq!(
+        renderer.render(source, &mut out) as u64,
+        timeline.total_frames
+    );
     (out.into_iter().map(|f| f[0]).collect(), placements)
 }
 
@@ -432,7 +471,11 @@ fn no_discontinuity_at_any_boundary() {
             let step = f64::from((y - prev).abs());
             // Equal power bulges by up to +3 dB inside a crossfade of correlated material;
             // its slope there is still bounded by the same curve slope on both sides.
-            let bound = if c == FadeCurve::EqualPower { 2.0 * bound } else { bound };
+            let bound = if c == FadeCurve::EqualPower {
+                2.0 * bound
+            } else {
+                bound
+            };
             assert!(step <= bound, "{c:?} frame {t}: step {step} > {bound}");
             prev = y;
         }
@@ -515,7 +558,13 @@ fn equal_power_keeps_uncorrelated_power() {
         let mut placements = [TrackPlacement::default(); 2];
         let timeline =
             compute_timeline(&specs, &TimelineOptions::new(fs), &mut placements).unwrap();
-        let out = render(&specs, &placements, timeline, &mut MemorySource::new(&tracks), &[4096]);
+        let out = render(
+            &specs,
+            &placements,
+            timeline,
+            &mut MemorySource::new(&tracks),
+            &[4096],
+        );
         let start = placements[1].audio_start as usize;
         let window = fs as usize;
         for w in 0..10 {
@@ -528,7 +577,10 @@ fn equal_power_keeps_uncorrelated_power() {
                 let x = (w as f64 + 0.5) / 10.0;
                 10.0 * (x * x + (1.0 - x) * (1.0 - x)).log10()
             };
-            assert!((db - expect).abs() < 0.1, "{c:?} window {w}: {db} dB, expected {expect}");
+            assert!(
+                (db - expect).abs() < 0.1,
+                "{c:?} window {w}: {db} dB, expected {expect}"
+            );
             if w == 4 || w == 5 {
                 assert!((expect - expect_mid_db).abs() < 0.2);
             }

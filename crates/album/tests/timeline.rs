@@ -83,7 +83,10 @@ fn raw_track(max_len: u64) -> impl Strategy<Value = Raw> {
     )
 }
 
-fn layout(specs: &[TrackSpec], opts: &TimelineOptions) -> Result<(Timeline, Vec<TrackPlacement>), AlbumError> {
+fn layout(
+    specs: &[TrackSpec],
+    opts: &TimelineOptions,
+) -> Result<(Timeline, Vec<TrackPlacement>), AlbumError> {
     let mut placements = vec![TrackPlacement::default(); specs.len()];
     let t = compute_timeline(specs, opts, &mut placements)?;
     Ok((t, placements))
@@ -239,7 +242,10 @@ fn cd_example_by_hand() {
     let c = track(4.5);
     let (t, p) = layout(&[a, b, c], &TimelineOptions::cd()).unwrap();
     // Track 1 at 2 s (150 CD frames), ends at 7 s + 100.
-    assert_eq!((p[0].pregap_start, p[0].start, p[0].audio_start), (0, 88_200, 88_200));
+    assert_eq!(
+        (p[0].pregap_start, p[0].start, p[0].audio_start),
+        (0, 88_200, 88_200)
+    );
     assert_eq!(p[0].end, 308_700 + 100);
     // INDEX 00 of track 2 = 7 s + 100 rounded up = 526 CD frames; the 1 s gap ends at
     // 8 s + 100, rounded up to 601 CD frames (8.0133 s).
@@ -296,7 +302,9 @@ fn cd_rules_are_errors() {
     };
     assert_eq!(
         layout(&[track(5.0)], &opts).unwrap_err(),
-        AlbumError::CdSampleRate { sample_rate: 48_000 }
+        AlbumError::CdSampleRate {
+            sample_rate: 48_000
+        }
     );
     // The first pregap: 0 (burner adds it) or at least 2 s.
     let opts = TimelineOptions {
@@ -408,14 +416,62 @@ fn bad_parameters_are_errors() {
     let opts = TimelineOptions::new(48_000);
     let base = TrackSpec::new(48_000);
     for (s, param) in [
-        (TrackSpec { gap_before_s: -0.1, ..base }, "gap_before_s"),
-        (TrackSpec { fade_in_s: f64::NAN, ..base }, "fade_in_s"),
-        (TrackSpec { fade_out_s: f64::INFINITY, ..base }, "fade_out_s"),
-        (TrackSpec { crossfade_s: -1.0, ..base }, "crossfade_s"),
-        (TrackSpec { trim_start_s: 1e9, ..base }, "trim_start_s"),
-        (TrackSpec { trim_end_s: f64::NAN, ..base }, "trim_end_s"),
-        (TrackSpec { gain_db: 60.0, ..base }, "gain_db"),
-        (TrackSpec { gain_db: f64::NEG_INFINITY, ..base }, "gain_db"),
+        (
+            TrackSpec {
+                gap_before_s: -0.1,
+                ..base
+            },
+            "gap_before_s",
+        ),
+        (
+            TrackSpec {
+                fade_in_s: f64::NAN,
+                ..base
+            },
+            "fade_in_s",
+        ),
+        (
+            TrackSpec {
+                fade_out_s: f64::INFINITY,
+                ..base
+            },
+            "fade_out_s",
+        ),
+        (
+            TrackSpec {
+                crossfade_s: -1.0,
+                ..base
+            },
+            "crossfade_s",
+        ),
+        (
+            TrackSpec {
+                trim_start_s: 1e9,
+                ..base
+            },
+            "trim_start_s",
+        ),
+        (
+            TrackSpec {
+                trim_end_s: f64::NAN,
+                ..base
+            },
+            "trim_end_s",
+        ),
+        (
+            TrackSpec {
+                gain_db: 60.0,
+                ..base
+            },
+            "gain_db",
+        ),
+        (
+            TrackSpec {
+                gain_db: f64::NEG_INFINITY,
+                ..base
+            },
+            "gain_db",
+        ),
     ] {
         match layout(&[base, s], &opts) {
             Err(AlbumError::Track {
@@ -446,7 +502,10 @@ fn bad_parameters_are_errors() {
     };
     assert!(matches!(
         layout(&[base], &opts),
-        Err(AlbumError::Core(Error::OutOfRange { param: "first_pregap_s", .. }))
+        Err(AlbumError::Core(Error::OutOfRange {
+            param: "first_pregap_s",
+            ..
+        }))
     ));
     // Errors read well.
     let e = AlbumError::CrossfadeTooLong {
@@ -536,9 +595,15 @@ fn crossfade_gains_at_every_point() {
     }
     // The differences between the laws are real: equal power bulges +3 dB on correlated
     // material, linear dips -3 dB in power on uncorrelated material.
-    let (i, o) = (FadeCurve::EqualPower.fade_in_gain(0.5), FadeCurve::EqualPower.fade_out_gain(0.5));
+    let (i, o) = (
+        FadeCurve::EqualPower.fade_in_gain(0.5),
+        FadeCurve::EqualPower.fade_out_gain(0.5),
+    );
     assert!((20.0 * (i + o).log10() - 3.0103).abs() < 1e-3);
-    let (i, o) = (FadeCurve::Linear.fade_in_gain(0.5), FadeCurve::Linear.fade_out_gain(0.5));
+    let (i, o) = (
+        FadeCurve::Linear.fade_in_gain(0.5),
+        FadeCurve::Linear.fade_out_gain(0.5),
+    );
     assert!((10.0 * (i * i + o * o).log10() + 3.0103).abs() < 1e-3);
 }
 
