@@ -75,7 +75,10 @@ impl ImagerParams {
         // Rotation [[c, -s], [s, c]] applied after.
         let theta = self.rotation_deg.to_radians();
         let (s, c) = (libm::sin(theta), libm::cos(theta));
-        let m = [[c * p - s * q, c * q - s * p], [s * p + c * q, s * q + c * p]];
+        let m = [
+            [c * p - s * q, c * q - s * p],
+            [s * p + c * q, s * q + c * p],
+        ];
         // Linear balance law.
         let gl = (1.0 - self.balance).min(1.0);
         let gr = (1.0 + self.balance).min(1.0);
@@ -130,7 +133,11 @@ impl StereoImager {
         params.validate()?;
         self.params = params;
         let m = params.matrix();
-        for (s, t) in self.coeffs.iter_mut().zip([m[0][0], m[0][1], m[1][0], m[1][1]]) {
+        for (s, t) in self
+            .coeffs
+            .iter_mut()
+            .zip([m[0][0], m[0][1], m[1][0], m[1][1]])
+        {
             s.set_target(t);
         }
         Ok(())
@@ -177,7 +184,11 @@ impl Processor<2> for StereoImager {
         spec.validate()?;
         self.params.validate()?;
         let m = self.params.matrix();
-        for (s, t) in self.coeffs.iter_mut().zip([m[0][0], m[0][1], m[1][0], m[1][1]]) {
+        for (s, t) in self
+            .coeffs
+            .iter_mut()
+            .zip([m[0][0], m[0][1], m[1][0], m[1][1]])
+        {
             s.set_ramp(IMAGER_RAMP_MS, spec.sample_rate);
             s.set_immediate(t);
         }

@@ -105,8 +105,16 @@ struct Lanes {
 impl Lanes {
     #[inline]
     fn add(&mut self, lane: usize, f: [f32; 2]) {
-        let l = if f[0].is_finite() { f64::from(f[0]) } else { 0.0 };
-        let r = if f[1].is_finite() { f64::from(f[1]) } else { 0.0 };
+        let l = if f[0].is_finite() {
+            f64::from(f[0])
+        } else {
+            0.0
+        };
+        let r = if f[1].is_finite() {
+            f64::from(f[1])
+        } else {
+            0.0
+        };
         self.ll[lane] += l * l;
         self.rr[lane] += r * r;
         self.lr[lane] += l * r;
@@ -140,9 +148,10 @@ impl Lanes {
 ///   removal, so DC counts as correlated content).
 /// - **Sliding window**: the window (e.g. 200 ms) is cut into 16 sub-blocks; a reading covers
 ///   the samples of the sub-block being filled, the 15 completed sub-blocks before it and the
-///   part of the oldest one that makes the total exactly one window long (linearly weighted),
-///   so readings move smoothly from sample to sample. Until one window has passed, the reading
-///   covers everything so far.
+///   oldest completed sub-block weighted by the fraction of it that still belongs in the window,
+///   so the weights add up to exactly one window and readings move smoothly from sample to
+///   sample. (A reading thus lies between the exact rectangular window and one 1/16 shorter.)
+///   Until one window has passed, the reading covers everything so far.
 /// - **Whole-signal average** ([`average_correlation`](Self::average_correlation)) is the same
 ///   formula over every sample since the start (or [`reset`](Self::reset)): an energy-weighted
 ///   average, where loud passages count more than quiet ones and silence counts not at all.

@@ -40,7 +40,7 @@ pub enum Weighting {
 /// coefficients published in BS.1770-4 Table 1 and 2.
 pub fn k_weighting(sample_rate: f64) -> [Coeffs; 2] {
     // Stage 1: high shelf.
-    let f0 = 1681.974_450_955_533;
+    let f0 = 1_681.974_450_955_533;
     let g = 3.999_843_853_973_347;
     let q = 0.707_175_236_955_419_6;
     let k = libm::tan(PI * f0 / sample_rate);
@@ -163,8 +163,16 @@ impl MonoCompatibility {
     /// Adds stereo `frames` (`[L, R]`). Real-time safe.
     pub fn process(&mut self, frames: &[[f32; 2]]) {
         for f in frames {
-            let l = if f[0].is_finite() { f64::from(f[0]) } else { 0.0 };
-            let r = if f[1].is_finite() { f64::from(f[1]) } else { 0.0 };
+            let l = if f[0].is_finite() {
+                f64::from(f[0])
+            } else {
+                0.0
+            };
+            let r = if f[1].is_finite() {
+                f64::from(f[1])
+            } else {
+                0.0
+            };
             let [l, r] = match self.weighting {
                 Weighting::Flat => [l, r],
                 Weighting::K => {

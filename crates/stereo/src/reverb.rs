@@ -30,7 +30,9 @@ const DELAYS: usize = 1 + STAGES * LINES + LINES;
 const HADAMARD_SCALE: f32 = 0.353_553_4;
 
 /// Feedback line lengths at size 1, in µs (spread over 25..70 ms, no common ratios).
-const LINE_US: [u32; LINES] = [25_300, 28_900, 33_100, 37_700, 43_300, 49_100, 56_900, 67_300];
+const LINE_US: [u32; LINES] = [
+    25_300, 28_900, 33_100, 37_700, 43_300, 49_100, 56_900, 67_300,
+];
 /// Longest delay of each diffuser stage at size 1, in µs.
 const STAGE_US: [u32; STAGES] = [11_000, 6_400, 3_600];
 /// Per-stage, per-channel fraction of the stage length (spread, irregular).
@@ -355,8 +357,8 @@ impl<S> core::fmt::Debug for Reverb<S> {
 
 impl<S> Reverb<S> {
     /// Number of `f32` the delay lines need at `sample_rate` Hz (for the largest size and
-    /// pre-delay). About 0.95 s of stereo... in numbers: 48 000 at 48 kHz, 384 000 at 384 kHz
-    /// (see [`reverb_storage`] for a `const` version).
+    /// pre-delay): 43 622 at 48 kHz (170 KiB), 87 126 at 96 kHz, 348 174 at 384 kHz; a rate
+    /// that is not finite is sized for 384 kHz. [`reverb_storage`] is the `const` version.
     pub fn required_storage(sample_rate: f64) -> usize {
         Layout::new(if sample_rate.is_finite() {
             sample_rate
@@ -440,7 +442,8 @@ impl<S: AsMut<[f32]> + AsRef<[f32]>> Reverb<S> {
         d[0] = self.params.predelay_ms * 1e-3 * fs;
         for s in 0..STAGES {
             for c in 0..LINES {
-                d[1 + s * LINES + c] = f64::from(STAGE_US[s]) * 1e-6 * fs * STAGE_FRAC[s][c] * scale;
+                d[1 + s * LINES + c] =
+                    f64::from(STAGE_US[s]) * 1e-6 * fs * STAGE_FRAC[s][c] * scale;
             }
         }
         for c in 0..LINES {
@@ -471,9 +474,9 @@ impl<S: AsMut<[f32]> + AsRef<[f32]>> Reverb<S> {
         let w = 2.0 * PI * DAMPING_REF_HZ.min(0.45 * fs) / fs;
         let cw = libm::cos(w);
         let mut mean = 0.0;
-        for c in 0..LINES {
-            let g = libm::pow(10.0, -3.0 * line[c] / (t60 * fs));
-            let g_ref = libm::pow(10.0, -3.0 * line[c] / (t60 * ratio * fs));
+        for (c, &len) in line.iter().enumerate() {
+            let g = libm::pow(10.0, -3.0 * len / (t60 * fs));
+            let g_ref = libm::pow(10.0, -3.0 * len / (t60 * ratio * fs));
             // One-pole b / (1 − p z⁻¹) with b = g (1 − p): DC gain g, gain g_ref at w.
             let k = (g_ref * g_ref) / (g * g);
             let p = if k < 1.0 {
@@ -484,7 +487,7 @@ impl<S: AsMut<[f32]> + AsRef<[f32]>> Reverb<S> {
             };
             self.lp_p[c] = p as f32;
             self.lp_b[c] = (g * (1.0 - p)) as f32;
-            mean += line[c];
+            mean += len;
         }
         mean /= LINES as f64;
         // Steady-state energy of the network grows as 1 / (1 − g²): normalise the input.

@@ -33,7 +33,10 @@ fn rt60_schroeder(channels: &[&[f32]], fs: f64) -> f64 {
     let mut edc = vec![0.0f64; n];
     let mut acc = 0.0;
     for i in (0..n).rev() {
-        acc += channels.iter().map(|c| f64::from(c[i]).powi(2)).sum::<f64>();
+        acc += channels
+            .iter()
+            .map(|c| f64::from(c[i]).powi(2))
+            .sum::<f64>();
         edc[i] = acc;
     }
     let e0 = edc[0];
@@ -145,7 +148,10 @@ fn damping_shortens_the_treble_decay_only() {
         "4 kHz octave RT60 {rt_high:.3} s, want {want_high:.3} s"
     );
     // Octave around 250 Hz: barely damped.
-    let (ll, rl) = (band_iir(&l, fs, 177.0, 354.0), band_iir(&r, fs, 177.0, 354.0));
+    let (ll, rl) = (
+        band_iir(&l, fs, 177.0, 354.0),
+        band_iir(&r, fs, 177.0, 354.0),
+    );
     let rt_low = rt60_schroeder(&[&ll, &rl], fs);
     eprintln!("250 Hz octave RT60 {rt_low:.3} s");
     assert!(
@@ -171,7 +177,10 @@ fn wet_high_pass_keeps_the_low_end_dry() {
     let low_density = low / (30.0f64).sqrt();
     let mid_density = mid / (1_200.0f64).sqrt();
     let db = 20.0 * (low_density / mid_density).log10();
-    assert!(db < -20.0, "wet 20-50 Hz is only {db:.1} dB below 0.8-2 kHz");
+    assert!(
+        db < -20.0,
+        "wet 20-50 Hz is only {db:.1} dB below 0.8-2 kHz"
+    );
 }
 
 #[test]
@@ -208,7 +217,10 @@ fn wet_level_is_normalised_and_width_controls_decorrelation() {
             if width == 0.0 {
                 assert_eq!(wl, wr, "width 0 must give a mono wet signal");
             } else {
-                assert!(corr.abs() < 0.3, "decay {decay}: wet L/R correlation {corr:.3}");
+                assert!(
+                    corr.abs() < 0.3,
+                    "decay {decay}: wet L/R correlation {corr:.3}"
+                );
             }
         }
     }
@@ -243,6 +255,9 @@ fn storage_sizes_and_kinds() {
             reverb_storage(fs)
         );
     }
+    // The figures the docs quote.
+    assert_eq!(reverb_storage(48_000), 43_622);
+    assert_eq!(reverb_storage(384_000), 348_174);
     let fs = 48_000.0;
     let n = Reverb::<Vec<f32>>::required_storage(fs);
     // Too small: a precise error, and the audio is left alone.
@@ -297,10 +312,10 @@ fn silent_tail_decays_to_exact_zero_without_subnormals() {
     // 20 s of silence: 1200 dB of decay at RT60 = 1 s, far past the f32 range.
     let mut silence = vec![[0.0f32; 2]; (20.0 * fs) as usize];
     r.process(&mut silence);
-    assert!(silence
-        .iter()
-        .flatten()
-        .all(|s| !s.is_subnormal()), "a subnormal value left the reverb");
+    assert!(
+        silence.iter().flatten().all(|s| !s.is_subnormal()),
+        "a subnormal value left the reverb"
+    );
     assert!(silence[silence.len() - 48_000..]
         .iter()
         .flatten()
@@ -400,10 +415,7 @@ fn hf_peak_rms(x: &[f32], fs: f64) -> f64 {
         .iter()
         .map(|&v| f.1.tick(0, f.0.tick(0, f64::from(v))) as f32)
         .collect();
-    y.chunks(240)
-        .skip(4)
-        .map(analysis::rms)
-        .fold(0.0, f64::max)
+    y.chunks(240).skip(4).map(analysis::rms).fold(0.0, f64::max)
 }
 
 #[test]
