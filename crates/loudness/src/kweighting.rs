@@ -1,12 +1,14 @@
 //! K-weighting filter, ITU-R BS.1770-4 §2.1.
 
-use lathe_core::{Error, Result};
+use lathe_core::{flush_denormal, Error, Result};
 
 /// Analog parameters of the stage-1 high shelf (as re-derived by libebur128; they reproduce the
 /// published 48 kHz coefficients).
 const SHELF_F0: f64 = 1_681.974_450_955_533;
 const SHELF_G_DB: f64 = 3.999_843_853_973_347;
 const SHELF_Q: f64 = 0.707_175_236_955_419_6;
+/// Exponent that turns the shelf's high-frequency gain into its mid-band gain.
+const SHELF_VB_EXP: f64 = 0.499_666_774_154_541_6;
 /// Analog parameters of the stage-2 high-pass (RLB weighting).
 const HP_F0: f64 = 38.135_470_876_024_44;
 const HP_Q: f64 = 0.500_327_037_323_877_3;
@@ -14,11 +16,29 @@ const HP_Q: f64 = 0.500_327_037_323_877_3;
 /// Biquad coefficients `[b0, b1, b2, a1, a2]` (a0 = 1).
 pub(crate) type Coeffs = [f64; 5];
 
-/// Designs the two K-weighting stages for `sample_rate` Hz: `(shelf, high_pass)`.
+/// The sample rate of the published coefficient table, Hz.
+const REFERENCE_RATE: f64 = 48_000.0;
+
+/// `a0` of the bilinear high-pass at `sample_rate` (before normalisation).
+fn high_pass_a0(sample_rate: f64) -> f64 {
+    let k = libm::tan(core::f64::consts::PI * HP_F0 / sample_rate);
+    1.0 + k / HP_Q + k * k
+}
+
+/// Designs the two K-weighting stages for `sample_rate` Hz: `(shelf, high_pass)`, by the
+/// bilinear transform of the analog prototypes (BS.1770-4 §2.1; the parametrisation of
+/// libebur128). At 48 kHz this reproduces the published table to 1e-12.
+///
+/// The published high-pass keeps the numerator `[1, -2, 1]` un-normalised, which lifts its
+/// pass band by `20 log10 a0` = +0.043 dB at 48 kHz. Keeping `[1, -2, 1]` at every rate (as
+/// libebur128 and the `ebur128` crate do) would make that lift rate-dependent (+0.26 dB at
+/// 8 kHz, +0.022 dB at 96 kHz); BS.1770-4 asks other rates to reproduce the 48 kHz response,
+/// so the numerator is scaled by `a0(48 kHz) / a0(fs)`: every rate carries the same +0.043 dB
+/// as the table (the scale is exactly 1 at 48 kHz).
 pub(crate) fn design(sample_rate: f64) -> (Coeffs, Coeffs) {
     let k = libm::tan(core::f64::consts::PI * SHELF_F0 / sample_rate);
     let vh = libm::pow(10.0, SHELF_G_DB / 20.0);
-    let vb = libm::pow(vh, 0.499_666_774_154_541_6);
+    let vb = libm::pow(vh, SHELF_VB_EXP);
     let a0 = 1.0 + k / SHELF_Q + k * k;
     let shelf = [
         (vh + vb * k / SHELF_Q + k * k) / a0,
@@ -28,25 +48,54 @@ pub(crate) fn design(sample_rate: f64) -> (Coeffs, Coeffs) {
         (1.0 - k / SHELF_Q + k * k) / a0,
     ];
     let k = libm::tan(core::f64::consts::PI * HP_F0 / sample_rate);
-    let a0 = 1.0 + k / HP_Q + k * k;
+    let a0 = high_pass_a0(sample_rate);
+    let g = high_pass_a0(REFERENCE_RATE) / a0;
     let hp = [
-        1.0,
-        -2.0,
-        1.0,
+        g,
+        -2.0 * g,
+        g,
         2.0 * (k * k - 1.0) / a0,
         (1.0 - k / HP_Q + k * k) / a0,
     ];
     (shelf, hp)
 }
 
-/// The K-weighting pre-filter for `CH` channels (two cascaded biquads per channel, state in
-/// `f64` so the 38 Hz high-pass stays exact at 384 kHz), with the BS.1770-4 channel weights.
+/// Level difference, dB, between this design and one that keeps the high-pass numerator at
+/// `[1, -2, 1]` at `sample_rate` (libebur128, the `ebur128` crate): add it to their readings
+/// to compare like with like. 0 at 48 kHz.
+pub fn unnormalised_high_pass_offset_db(sample_rate: f64) -> f64 {
+    20.0 * libm::log10(high_pass_a0(REFERENCE_RATE) / high_pass_a0(sample_rate))
+}
+
+/// `b` if it is larger than `a`, else `a` (NaN `b` ignored).
+#[inline(always)]
+pub(crate) fn keep_max(a: f32, b: f32) -> f32 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+/// The K-weighting pre-filter of ITU-R BS.1770-4 §2.1 for `CH` channels: a high shelf
+/// (+4 dB above about 1.7 kHz) then the RLB high-pass (38 Hz), designed for the actual sample
+/// rate from the analog prototypes, with the BS.1770-4 channel weights `G_i`.
+///
+/// Both stages run in direct form I in `f64` (so the 38 Hz high-pass stays exact at 384 kHz),
+/// with the state of all channels in arrays so the channel loop vectorises.
+///
+/// Non-finite input samples are filtered as 0.0, so the state is always finite.
 #[derive(Debug, Clone)]
 pub struct KWeighting<const CH: usize> {
     shelf: Coeffs,
     hp: Coeffs,
-    // Transposed direct form II state per channel: [s1, s2] for each stage.
-    state: [[f64; 4]; CH],
+    /// Direct form I state: the last two inputs, shelf outputs and high-pass outputs.
+    x1: [f64; CH],
+    x2: [f64; CH],
+    y1: [f64; CH],
+    y2: [f64; CH],
+    z1: [f64; CH],
+    z2: [f64; CH],
     weights: [f64; CH],
 }
 
@@ -62,19 +111,21 @@ impl<const CH: usize> KWeighting<CH> {
         let layout = crate::ChannelLayout::default_for(CH)
             .ok_or(Error::UnsupportedChannels { channels: CH })?;
         let (shelf, hp) = design(sample_rate);
-        let mut weights = [0.0; CH];
-        for (i, w) in weights.iter_mut().enumerate() {
-            *w = layout.weight(i);
-        }
         Ok(Self {
             shelf,
             hp,
-            state: [[0.0; 4]; CH],
-            weights,
+            x1: [0.0; CH],
+            x2: [0.0; CH],
+            y1: [0.0; CH],
+            y2: [0.0; CH],
+            z1: [0.0; CH],
+            z2: [0.0; CH],
+            weights: layout.weights(),
         })
     }
 
-    /// The designed coefficients `([b0, b1, b2, a1, a2] shelf, [..] high-pass)`.
+    /// The designed coefficients `([b0, b1, b2, a1, a2] shelf, [b0, b1, b2, a1, a2] high-pass)`
+    /// (a0 = 1).
     pub fn coefficients(&self) -> ([f64; 5], [f64; 5]) {
         (self.shelf, self.hp)
     }
@@ -84,34 +135,30 @@ impl<const CH: usize> KWeighting<CH> {
         self.weights
     }
 
-    /// Replaces the channel weights.
+    /// Replaces the channel weights `G_i` (e.g. 0.0 to leave a channel out).
     pub fn set_channel_weights(&mut self, weights: [f64; CH]) {
         self.weights = weights;
     }
 
     /// Clears the filter state.
     pub fn reset(&mut self) {
-        self.state = [[0.0; 4]; CH];
+        self.x1 = [0.0; CH];
+        self.x2 = [0.0; CH];
+        self.y1 = [0.0; CH];
+        self.y2 = [0.0; CH];
+        self.z1 = [0.0; CH];
+        self.z2 = [0.0; CH];
     }
 
     /// Filters one frame; non-finite samples are taken as 0.0. Returns the K-weighted samples.
     #[inline]
     pub fn process_frame(&mut self, frame: &[f32; CH]) -> [f64; CH] {
-        let [b0, b1, b2, a1, a2] = self.shelf;
-        let [c0, c1, c2, d1, d2] = self.hp;
         let mut out = [0.0; CH];
-        for ch in 0..CH {
-            let x = f64::from(frame[ch]);
-            let x = if x.is_finite() { x } else { 0.0 };
-            let s = &mut self.state[ch];
-            let y = b0 * x + s[0];
-            s[0] = b1 * x - a1 * y + s[1];
-            s[1] = b2 * x - a2 * y;
-            let z = c0 * y + s[2];
-            s[2] = c1 * y - d1 * z + s[3];
-            s[3] = c2 * y - d2 * z;
-            out[ch] = z;
-        }
+        let mut energy = [0.0; CH];
+        let mut peak = [0.0; CH];
+        self.run(core::slice::from_ref(frame), &mut energy, &mut peak, |z| {
+            out = *z;
+        });
         out
     }
 
@@ -126,10 +173,81 @@ impl<const CH: usize> KWeighting<CH> {
         e
     }
 
-    /// Flushes denormal-range state (call once per block).
+    /// Filters a block and adds each channel's K-weighted energy `sum z_i^2` (unweighted) to
+    /// `energy`. Bit-identical to the same frames in any split.
+    pub fn accumulate_energy(&mut self, frames: &[[f32; CH]], energy: &mut [f64; CH]) {
+        let mut peak = [0.0; CH];
+        self.run(frames, energy, &mut peak, |_| {});
+    }
+
+    /// The block kernel: filters `frames`, adds `z^2` per channel to `energy`, raises `peak`
+    /// to the largest absolute (finite) input sample per channel and hands every filtered frame
+    /// to `tap`. Returns whether every sample was finite.
+    #[inline(always)]
+    pub(crate) fn run(
+        &mut self,
+        frames: &[[f32; CH]],
+        energy: &mut [f64; CH],
+        peak: &mut [f32; CH],
+        mut tap: impl FnMut(&[f64; CH]),
+    ) -> bool {
+        let [b0, b1, b2, a1, a2] = self.shelf;
+        let [c0, c1, c2, d1, d2] = self.hp;
+        let (mut x1, mut x2) = (self.x1, self.x2);
+        let (mut y1, mut y2) = (self.y1, self.y2);
+        let (mut z1, mut z2) = (self.z1, self.z2);
+        let mut acc = *energy;
+        let mut pk = *peak;
+        let mut finite = [true; CH];
+        for f in frames {
+            let mut z = [0.0f64; CH];
+            for ch in 0..CH {
+                let s = f[ch];
+                let ok = s.is_finite();
+                finite[ch] &= ok;
+                let s = if ok { s } else { 0.0 };
+                pk[ch] = keep_max(pk[ch], libm::fabsf(s));
+                let x = f64::from(s);
+                // Feedback terms last: the recursion's critical path is one multiply and one
+                // subtraction per stage.
+                let y = b0 * x + b1 * x1[ch] + b2 * x2[ch] - a2 * y2[ch] - a1 * y1[ch];
+                let zz = c0 * y + c1 * y1[ch] + c2 * y2[ch] - d2 * z2[ch] - d1 * z1[ch];
+                x2[ch] = x1[ch];
+                x1[ch] = x;
+                y2[ch] = y1[ch];
+                y1[ch] = y;
+                z2[ch] = z1[ch];
+                z1[ch] = zz;
+                acc[ch] += zz * zz;
+                z[ch] = zz;
+            }
+            tap(&z);
+        }
+        self.x1 = x1;
+        self.x2 = x2;
+        self.y1 = y1;
+        self.y2 = y2;
+        self.z1 = z1;
+        self.z2 = z2;
+        *energy = acc;
+        *peak = pk;
+        finite.iter().all(|&f| f)
+    }
+
+    /// Flushes denormal-range state to zero (the meter calls it at every 10 ms sub-block
+    /// boundary, so the result does not depend on how the audio is split into blocks).
     pub fn flush_denormals(&mut self) {
-        for s in self.state.iter_mut().flatten() {
-            *s = lathe_core::flush_denormal(*s);
+        for s in [
+            &mut self.x1,
+            &mut self.x2,
+            &mut self.y1,
+            &mut self.y2,
+            &mut self.z1,
+            &mut self.z2,
+        ] {
+            for v in s.iter_mut() {
+                *v = flush_denormal(*v);
+            }
         }
     }
 }
@@ -155,5 +273,99 @@ mod tests {
         for (a, b) in hp.iter().zip(want_hp.iter()) {
             assert!((a - b).abs() < 1e-12, "{a} vs {b}");
         }
+    }
+
+    /// |H(e^{jw})| of a biquad.
+    fn magnitude(c: &Coeffs, f: f64, fs: f64) -> f64 {
+        let w = 2.0 * core::f64::consts::PI * f / fs;
+        let (c1, s1, c2, s2) = (
+            libm::cos(w),
+            libm::sin(w),
+            libm::cos(2.0 * w),
+            libm::sin(2.0 * w),
+        );
+        let nr = c[0] + c[1] * c1 + c[2] * c2;
+        let ni = -(c[1] * s1 + c[2] * s2);
+        let dr = 1.0 + c[3] * c1 + c[4] * c2;
+        let di = -(c[3] * s1 + c[4] * s2);
+        libm::sqrt((nr * nr + ni * ni) / (dr * dr + di * di))
+    }
+
+    /// The analog K-weighting magnitude (the prototypes the bilinear designs come from).
+    fn analog_db(f: f64) -> f64 {
+        let vh = libm::pow(10.0, SHELF_G_DB / 20.0);
+        let vb = libm::pow(vh, SHELF_VB_EXP);
+        // Shelf: (Vh s^2 + Vb w0/Q s + w0^2) / (s^2 + w0/Q s + w0^2) at s = j w.
+        let r = f / SHELF_F0;
+        let (nr, ni) = (1.0 - vh * r * r, vb * r / SHELF_Q);
+        let (dr, di) = (1.0 - r * r, r / SHELF_Q);
+        let shelf = (nr * nr + ni * ni) / (dr * dr + di * di);
+        // High-pass: s^2 / (s^2 + w0/Q s + w0^2).
+        let r = f / HP_F0;
+        let (dr, di) = (1.0 - r * r, r / HP_Q);
+        let hp = r * r * r * r / (dr * dr + di * di);
+        10.0 * libm::log10(shelf * hp)
+    }
+
+    #[test]
+    fn every_rate_matches_the_analog_prototype_well_below_nyquist() {
+        // The bilinear transform is exact at DC and warps frequencies towards Nyquist. Up to
+        // fs/8 the response is within 0.01 dB of the analog curve at 44.1 and 48 kHz (the
+        // published 48 kHz table itself is 0.008 dB off at 2.6 kHz), within 0.003 dB from
+        // 96 kHz up, 0.04 dB at 22.05 kHz; at 8 kHz the shelf (1.7 kHz) is warped by 0.08 dB
+        // at 700 Hz.
+        for (fs, top, tol) in [
+            (8_000.0, 500.0, 0.02),
+            (22_050.0, 22_050.0 / 8.0, 0.04),
+            (44_100.0, 44_100.0 / 8.0, 0.01),
+            (48_000.0, 6_000.0, 0.01),
+            (96_000.0, 12_000.0, 0.003),
+            (192_000.0, 24_000.0, 0.003),
+            (384_000.0, 48_000.0, 0.003),
+        ] {
+            let (shelf, hp) = design(fs);
+            let mut f = 20.0;
+            while f < top {
+                let got = 20.0 * libm::log10(magnitude(&shelf, f, fs) * magnitude(&hp, f, fs));
+                // The published table carries +0.043 dB in the pass band (its high-pass
+                // numerator is not normalised); every rate carries the same.
+                let want = analog_db(f) + 20.0 * libm::log10(high_pass_a0(REFERENCE_RATE));
+                assert!(
+                    (got - want).abs() < tol,
+                    "{fs} Hz at {f} Hz: {got:.4} dB vs analog {want:.4} dB"
+                );
+                f *= 1.1;
+            }
+        }
+        // The libebur128 design differs from this one only by the documented offset.
+        assert_eq!(unnormalised_high_pass_offset_db(48_000.0), 0.0);
+        let off = unnormalised_high_pass_offset_db(96_000.0);
+        assert!((off - 0.0216).abs() < 0.001, "{off}");
+    }
+
+    #[test]
+    fn block_and_frame_processing_agree_and_nan_is_silence() {
+        let mut a = KWeighting::<2>::new(44_100.0).unwrap();
+        let mut b = a.clone();
+        let frames: [[f32; 2]; 300] = core::array::from_fn(|n| {
+            let x = libm::sinf(n as f32 * 0.05);
+            if n == 17 {
+                [f32::NAN, f32::INFINITY]
+            } else {
+                [x, -0.5 * x]
+            }
+        });
+        let mut want = [0.0f64; 2];
+        for f in &frames {
+            let z = a.process_frame(f);
+            want[0] += z[0] * z[0];
+            want[1] += z[1] * z[1];
+        }
+        let mut got = [0.0f64; 2];
+        for chunk in frames.chunks(7) {
+            b.accumulate_energy(chunk, &mut got);
+        }
+        assert_eq!(got, want);
+        assert!(got.iter().all(|e| e.is_finite() && *e > 0.0));
     }
 }

@@ -1,84 +1,9 @@
 //! The BS.1770-4 / EBU R128 meter.
 
-use crate::kweighting::KWeighting;
-use lathe_core::{gain_to_db, Error, Result, TruePeakDetector};
-
-/// Channel layouts with their BS.1770-4 weights (Table 3): L, R, C 1.0; Ls, Rs 1.41 (+1.5 dB);
-/// LFE excluded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChannelLayout {
-    /// One channel, weight 1.0.
-    Mono,
-    /// One channel meant for both ears: weight 2.0 (+3 dB), so a mono file reads as the same
-    /// programme played on two speakers (EBU Tech 3344 "dual mono").
-    DualMono,
-    /// L, R.
-    Stereo,
-    /// L, R, C (3.0).
-    Surround3_0,
-    /// L, R, C, LFE (3.1).
-    Surround3_1,
-    /// L, R, Ls, Rs (quad).
-    Quad,
-    /// L, R, C, Ls, Rs (WAV order of 5.0).
-    Surround5_0,
-    /// L, R, C, LFE, Ls, Rs (WAV order of 5.1).
-    Surround5_1,
-    /// L, R, C, LFE, Ls, Rs, Cs (6.1).
-    Surround6_1,
-    /// L, R, C, LFE, Ls, Rs, Lb, Rb (WAV order of 7.1; back pair weighted as surrounds).
-    Surround7_1,
-}
-
-impl ChannelLayout {
-    /// The usual layout for `channels` channels in WAV order (1 = mono, 2 = stereo,
-    /// 3 = L R C, 4 = quad, 5 = 5.0, 6 = 5.1, 7 = 6.1, 8 = 7.1).
-    pub fn default_for(channels: usize) -> Option<Self> {
-        Some(match channels {
-            1 => ChannelLayout::Mono,
-            2 => ChannelLayout::Stereo,
-            3 => ChannelLayout::Surround3_0,
-            4 => ChannelLayout::Quad,
-            5 => ChannelLayout::Surround5_0,
-            6 => ChannelLayout::Surround5_1,
-            7 => ChannelLayout::Surround6_1,
-            8 => ChannelLayout::Surround7_1,
-            _ => return None,
-        })
-    }
-
-    /// Number of channels of the layout.
-    pub fn channels(self) -> usize {
-        match self {
-            ChannelLayout::Mono | ChannelLayout::DualMono => 1,
-            ChannelLayout::Stereo => 2,
-            ChannelLayout::Surround3_0 => 3,
-            ChannelLayout::Surround3_1 | ChannelLayout::Quad => 4,
-            ChannelLayout::Surround5_0 => 5,
-            ChannelLayout::Surround5_1 => 6,
-            ChannelLayout::Surround6_1 => 7,
-            ChannelLayout::Surround7_1 => 8,
-        }
-    }
-
-    /// BS.1770-4 weight `G_i` of channel `index` (0.0 for LFE and for indices past the end).
-    pub fn weight(self, index: usize) -> f64 {
-        const S: f64 = 1.41;
-        let w: &[f64] = match self {
-            ChannelLayout::Mono => &[1.0],
-            ChannelLayout::DualMono => &[2.0],
-            ChannelLayout::Stereo => &[1.0, 1.0],
-            ChannelLayout::Surround3_0 => &[1.0, 1.0, 1.0],
-            ChannelLayout::Surround3_1 => &[1.0, 1.0, 1.0, 0.0],
-            ChannelLayout::Quad => &[1.0, 1.0, S, S],
-            ChannelLayout::Surround5_0 => &[1.0, 1.0, 1.0, S, S],
-            ChannelLayout::Surround5_1 => &[1.0, 1.0, 1.0, 0.0, S, S],
-            ChannelLayout::Surround6_1 => &[1.0, 1.0, 1.0, 0.0, S, S, S],
-            ChannelLayout::Surround7_1 => &[1.0, 1.0, 1.0, 0.0, S, S, S, S],
-        };
-        w.get(index).copied().unwrap_or(0.0)
-    }
-}
+use crate::histogram::{energy_to_lufs, Histogram};
+use crate::kweighting::{keep_max, KWeighting};
+use crate::ChannelLayout;
+use lathe_core::{gain_to_db, Error, ProcessSpec, Processor, Result, TruePeakDetector};
 
 /// All readings of a meter at one moment. Loudness in LUFS, ranges in LU, peaks in dBTP/dBFS;
 /// silence reads `f64::NEG_INFINITY`, never NaN.
@@ -106,120 +31,96 @@ pub struct LoudnessReadings {
     pub psr_db: f64,
 }
 
-const SUBS_PER_STEP: usize = 10; // 10 ms sub-blocks, gating step 100 ms
-const MOMENTARY_SUBS: usize = 40; // 400 ms
-const SHORT_SUBS: usize = 300; // 3 s
-const BIN: f64 = 0.01;
-const LO: f64 = -70.0;
-const HI: f64 = 10.0;
-const BINS: usize = ((HI - LO) / BIN) as usize;
+/// Sub-blocks (10 ms) per gating step (100 ms).
+const SUBS_PER_STEP: usize = 10;
+/// Sub-blocks per momentary window (400 ms).
+const MOMENTARY_SUBS: usize = 40;
+/// Sub-blocks per short-term window (3 s).
+const SHORT_SUBS: usize = 300;
+/// Frames per block when non-finite samples must be cleaned before true-peak detection.
+const CLEAN_BLOCK: usize = 64;
 
-/// Histogram of block loudness with exact energy sums per 0.01 LU bin.
-#[derive(Debug, Clone)]
-struct Histogram {
-    count: [u32; BINS],
-    energy: [f64; BINS],
-    /// Blocks above `HI` (extreme levels): counted in the top bin with their own energy.
-    total: u64,
+/// Sum in time order with four lanes (vectorises; the grouping depends only on the order of
+/// the values, so equal histories give equal sums).
+#[inline]
+fn sum(x: &[f64]) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let mut chunks = x.chunks_exact(4);
+    for c in &mut chunks {
+        for (l, v) in lanes.iter_mut().zip(c) {
+            *l += *v;
+        }
+    }
+    let mut s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for v in chunks.remainder() {
+        s += *v;
+    }
+    s
 }
 
-impl Histogram {
-    const fn new() -> Self {
-        Self {
-            count: [0; BINS],
-            energy: [0.0; BINS],
-            total: 0,
-        }
-    }
-
-    fn bin_of(loudness: f64) -> usize {
-        (((loudness - LO) / BIN) as usize).min(BINS - 1)
-    }
-
-    /// Adds a block with mean weighted energy `e`; blocks at or below -70 LUFS (absolute gate)
-    /// are dropped.
-    fn add(&mut self, e: f64) {
-        let l = energy_to_lufs(e);
-        if l <= LO {
-            return;
-        }
-        let b = Self::bin_of(l);
-        self.count[b] += 1;
-        self.energy[b] += e;
-        self.total += 1;
-    }
-
-    fn merge(&mut self, other: &Self) {
-        for i in 0..BINS {
-            self.count[i] += other.count[i];
-            self.energy[i] += other.energy[i];
-        }
-        self.total += other.total;
-    }
-
-    /// First bin at or above `gate_lufs`.
-    fn first_bin(gate_lufs: f64) -> usize {
-        if gate_lufs <= LO {
-            0
-        } else {
-            let pos = (gate_lufs - LO) / BIN;
-            (libm::ceil(pos) as usize).min(BINS)
-        }
-    }
-
-    fn mean_from(&self, first: usize) -> Option<f64> {
-        let mut n = 0u64;
-        let mut e = 0.0;
-        for i in first..BINS {
-            n += u64::from(self.count[i]);
-            e += self.energy[i];
-        }
-        (n > 0).then(|| e / n as f64)
-    }
-
-    /// Relative-gated mean energy with the gate `offset_lu` below the ungated mean.
-    fn gated_mean(&self, offset_lu: f64) -> Option<(f64, usize)> {
-        let mean = self.mean_from(0)?;
-        let first = Self::first_bin(energy_to_lufs(mean) + offset_lu);
-        self.mean_from(first).map(|m| (m, first))
-    }
+/// Frames in sub-block `index` (0 ..= 9) of a `step`-frame gating step: the step is cut at
+/// `floor(j * step / 10)`, so ten sub-blocks always make exactly one step.
+#[inline]
+fn sub_len(step: usize, index: usize) -> usize {
+    (index + 1) * step / SUBS_PER_STEP - index * step / SUBS_PER_STEP
 }
 
-fn energy_to_lufs(e: f64) -> f64 {
-    if e > 0.0 {
-        -0.691 + 10.0 * libm::log10(e)
-    } else {
-        f64::NEG_INFINITY
-    }
-}
-
-/// A BS.1770-4 / EBU R128 loudness meter for `CH` channels (see the crate docs).
+/// A BS.1770-4 / EBU R128 loudness meter for `CH` channels: momentary, short-term, integrated,
+/// loudness range, their maxima, sample peak and true peak (see the crate docs for how it
+/// measures).
 ///
-/// Memory is fixed (about 260 KB, dominated by the two gating histograms): keep long-lived
-/// meters in a `Box` or a static when stack space is scarce.
+/// # Memory
+/// Fixed and allocation-free for any length: about 198 KB, dominated by the two gating
+/// histograms (8 000 bins of a count and an energy sum each). Keep long-lived meters in a `Box`
+/// or a static when stack space is scarce. Counts saturate after 2^32 blocks (13 years).
+///
+/// # Non-finite input
+/// NaN and infinite samples are measured as silence (0.0) by every reading, so one bad sample
+/// never poisons the meter; the filter state always stays finite.
+///
+/// # Processor
+/// The meter also implements [`Processor`] as a pass-through tap (audio unchanged, latency 0),
+/// so it can sit anywhere in a chain.
 #[derive(Debug, Clone)]
 pub struct LoudnessMeter<const CH: usize> {
     sample_rate: f64,
     layout: ChannelLayout,
     filter: KWeighting<CH>,
     peaks: TruePeakDetector<CH>,
-    sample_peak: f32,
+    sample_peak: [f32; CH],
+    /// Frames per 100 ms gating step (`round(fs / 10)`, as libebur128).
+    step: usize,
+    /// Position of the current sub-block in its step (0 ..= 9), its length and fill.
+    sub_index: usize,
     sub_len: usize,
     sub_pos: usize,
-    sub_energy: f64,
-    ring: [f64; SHORT_SUBS],
-    ring_pos: usize,
+    /// K-weighted energy of the current sub-block so far, per channel (unweighted).
+    sub_energy: [f64; CH],
+    /// Frames measured.
+    frames: u64,
+    /// Completed sub-blocks.
     subs: u64,
-    momentary_sum: f64,
-    short_sum: f64,
+    /// Weighted energies of the last 300 sub-blocks, written twice so that
+    /// `ring[ring_pos..ring_pos + 300]` is the history in time order.
+    ring: [f64; 2 * SHORT_SUBS],
+    ring_pos: usize,
+    /// The first 300 sub-block energies (what a later [`merge`](Self::merge) needs to rebuild
+    /// the windows that straddle the joint).
+    head: [f64; SHORT_SUBS],
+    /// Mean-square energies of the current momentary and short-term windows and their maxima.
+    momentary: f64,
+    short_term: f64,
     max_momentary: f64,
-    max_short: f64,
+    max_short_term: f64,
+    /// Momentary blocks every 100 ms (integrated loudness) and short-term values every 100 ms
+    /// (loudness range).
     integrated: Histogram,
     range: Histogram,
 }
 
 impl<const CH: usize> LoudnessMeter<CH> {
-    /// A meter for `sample_rate` Hz with the default layout for `CH` channels.
+    /// A meter for `sample_rate` Hz with the default layout for `CH` channels
+    /// ([`ChannelLayout::default_for`]).
     ///
     /// # Errors
     /// [`Error::UnsupportedSampleRate`] outside 8 ..= 384 kHz, [`Error::UnsupportedChannels`]
@@ -230,7 +131,7 @@ impl<const CH: usize> LoudnessMeter<CH> {
         Self::with_layout(sample_rate, layout)
     }
 
-    /// A meter with an explicit channel layout.
+    /// A meter with an explicit channel layout (e.g. [`ChannelLayout::DualMono`]).
     ///
     /// # Errors
     /// As [`new`](Self::new), and [`Error::UnsupportedChannels`] when the layout's channel
@@ -240,31 +141,35 @@ impl<const CH: usize> LoudnessMeter<CH> {
             return Err(Error::UnsupportedChannels { channels: CH });
         }
         let mut filter = KWeighting::new(sample_rate)?;
-        let mut weights = [0.0; CH];
-        for (i, w) in weights.iter_mut().enumerate() {
-            *w = layout.weight(i);
-        }
-        filter.set_channel_weights(weights);
-        let sub_len = libm::round(sample_rate / 100.0).max(1.0) as usize;
+        filter.set_channel_weights(layout.weights());
+        let step = Self::step_for(sample_rate);
         Ok(Self {
             sample_rate,
             layout,
             filter,
             peaks: TruePeakDetector::new(sample_rate),
-            sample_peak: 0.0,
-            sub_len,
+            sample_peak: [0.0; CH],
+            step,
+            sub_index: 0,
+            sub_len: sub_len(step, 0),
             sub_pos: 0,
-            sub_energy: 0.0,
-            ring: [0.0; SHORT_SUBS],
-            ring_pos: 0,
+            sub_energy: [0.0; CH],
+            frames: 0,
             subs: 0,
-            momentary_sum: 0.0,
-            short_sum: 0.0,
-            max_momentary: f64::NEG_INFINITY,
-            max_short: f64::NEG_INFINITY,
+            ring: [0.0; 2 * SHORT_SUBS],
+            ring_pos: 0,
+            head: [0.0; SHORT_SUBS],
+            momentary: 0.0,
+            short_term: 0.0,
+            max_momentary: 0.0,
+            max_short_term: 0.0,
             integrated: Histogram::new(),
             range: Histogram::new(),
         })
+    }
+
+    fn step_for(sample_rate: f64) -> usize {
+        (libm::round(sample_rate / 10.0) as usize).max(SUBS_PER_STEP)
     }
 
     /// Sample rate in Hz.
@@ -277,148 +182,170 @@ impl<const CH: usize> LoudnessMeter<CH> {
         self.layout
     }
 
+    /// Frames measured so far (including merged meters).
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Gating blocks (400 ms, every 100 ms) above the absolute gate so far.
+    pub fn gating_blocks(&self) -> u64 {
+        self.integrated.blocks()
+    }
+
     /// Clears everything, as a new meter.
     pub fn reset(&mut self) {
         self.filter.reset();
         self.peaks.reset();
-        self.sample_peak = 0.0;
+        self.sample_peak = [0.0; CH];
+        self.sub_index = 0;
+        self.sub_len = sub_len(self.step, 0);
         self.sub_pos = 0;
-        self.sub_energy = 0.0;
-        self.ring = [0.0; SHORT_SUBS];
-        self.ring_pos = 0;
+        self.sub_energy = [0.0; CH];
+        self.frames = 0;
         self.subs = 0;
-        self.momentary_sum = 0.0;
-        self.short_sum = 0.0;
-        self.max_momentary = f64::NEG_INFINITY;
-        self.max_short = f64::NEG_INFINITY;
-        self.integrated = Histogram::new();
-        self.range = Histogram::new();
+        self.ring = [0.0; 2 * SHORT_SUBS];
+        self.ring_pos = 0;
+        self.head = [0.0; SHORT_SUBS];
+        self.momentary = 0.0;
+        self.short_term = 0.0;
+        self.max_momentary = 0.0;
+        self.max_short_term = 0.0;
+        self.integrated.clear();
+        self.range.clear();
     }
 
-    /// Measures a block of frames (any length). Readings do not depend on how the signal is
-    /// split into blocks. Non-finite samples count as silence.
+    /// Measures a block of frames (any length, including 0). Readings do not depend on how the
+    /// signal is split into blocks (bit-identical). Non-finite samples count as silence.
     pub fn process(&mut self, frames: &[[f32; CH]]) {
-        for f in frames {
-            let mut clean = *f;
-            for s in clean.iter_mut() {
-                if !s.is_finite() {
-                    *s = 0.0;
-                }
-                self.sample_peak = self.sample_peak.max(libm::fabsf(*s));
-            }
-            self.peaks.push(&clean);
-            self.sub_energy += self.filter.frame_energy(&clean);
-            self.sub_pos += 1;
+        let mut finite = true;
+        let mut rest = frames;
+        while !rest.is_empty() {
+            let n = (self.sub_len - self.sub_pos).min(rest.len());
+            let (chunk, tail) = rest.split_at(n);
+            finite &= self
+                .filter
+                .run(chunk, &mut self.sub_energy, &mut self.sample_peak, |_| {});
+            self.sub_pos += n;
             if self.sub_pos == self.sub_len {
                 self.end_sub_block();
             }
+            rest = tail;
         }
-        self.filter.flush_denormals();
+        self.frames += frames.len() as u64;
+        if finite {
+            self.peaks.process(frames);
+        } else {
+            let mut clean = [[0.0f32; CH]; CLEAN_BLOCK];
+            for chunk in frames.chunks(CLEAN_BLOCK) {
+                for (c, f) in clean.iter_mut().zip(chunk) {
+                    *c = f.map(|s| if s.is_finite() { s } else { 0.0 });
+                }
+                self.peaks.process(&clean[..chunk.len()]);
+            }
+        }
     }
 
     fn end_sub_block(&mut self) {
-        let e = self.sub_energy;
-        self.sub_energy = 0.0;
-        self.sub_pos = 0;
-        let old_short = self.ring[self.ring_pos];
-        let old_momentary = self.ring[(self.ring_pos + SHORT_SUBS - MOMENTARY_SUBS) % SHORT_SUBS];
-        self.ring[self.ring_pos] = e;
-        self.ring_pos = (self.ring_pos + 1) % SHORT_SUBS;
-        self.subs += 1;
-        self.short_sum += e - old_short;
-        self.momentary_sum += e - old_momentary;
-        if self.subs % SUBS_PER_STEP as u64 == 0 {
-            // Re-sum exactly every 100 ms so running sums never drift.
-            self.momentary_sum = self.sum_last(MOMENTARY_SUBS);
-            self.short_sum = self.sum_last(SHORT_SUBS);
+        let weights = self.filter.channel_weights();
+        let mut e = 0.0;
+        for (w, s) in weights.iter().zip(self.sub_energy.iter()) {
+            e += w * s;
         }
+        self.sub_energy = [0.0; CH];
+        // At a fixed place in the signal, so flushing never depends on the block split.
+        self.filter.flush_denormals();
+        self.push_sub_block(e, self.sub_index, None);
+        self.sub_index = (self.sub_index + 1) % SUBS_PER_STEP;
+        self.sub_len = sub_len(self.step, self.sub_index);
+        self.sub_pos = 0;
+    }
+
+    /// Appends a finished sub-block of weighted energy `e` at position `index` of its step and
+    /// updates the windows. When replaying the `j`-th sub-block of a merged meter
+    /// (`replay = Some(j)`), only the windows that straddle the joint are new.
+    fn push_sub_block(&mut self, e: f64, index: usize, replay: Option<u64>) {
+        if let Some(h) = self.head.get_mut(self.subs as usize) {
+            *h = e;
+        }
+        self.ring[self.ring_pos] = e;
+        self.ring[self.ring_pos + SHORT_SUBS] = e;
+        self.ring_pos = if self.ring_pos + 1 == SHORT_SUBS {
+            0
+        } else {
+            self.ring_pos + 1
+        };
+        self.subs += 1;
+        let closes_step = index == SUBS_PER_STEP - 1;
+        let history = &self.ring[self.ring_pos..self.ring_pos + SHORT_SUBS];
         if self.subs >= MOMENTARY_SUBS as u64 {
-            let m = self.momentary_sum.max(0.0) / (MOMENTARY_SUBS * self.sub_len) as f64;
-            self.max_momentary = self.max_momentary.max(energy_to_lufs(m));
-            if self.subs % SUBS_PER_STEP as u64 == 0 {
-                self.integrated.add(m);
+            let m = sum(&history[SHORT_SUBS - MOMENTARY_SUBS..])
+                / (MOMENTARY_SUBS / SUBS_PER_STEP * self.step) as f64;
+            self.momentary = m;
+            if replay.is_none_or(|j| j < MOMENTARY_SUBS as u64) {
+                self.max_momentary = self.max_momentary.max(m);
+                if closes_step {
+                    self.integrated.add(m);
+                }
             }
         }
         if self.subs >= SHORT_SUBS as u64 {
-            let s = self.short_sum.max(0.0) / (SHORT_SUBS * self.sub_len) as f64;
-            self.max_short = self.max_short.max(energy_to_lufs(s));
-            if self.subs % SUBS_PER_STEP as u64 == 0 {
-                self.range.add(s);
+            let s = sum(history) / (SHORT_SUBS / SUBS_PER_STEP * self.step) as f64;
+            self.short_term = s;
+            if replay.is_none_or(|j| j < SHORT_SUBS as u64) {
+                self.max_short_term = self.max_short_term.max(s);
+                if closes_step {
+                    self.range.add(s);
+                }
             }
         }
     }
 
-    fn sum_last(&self, n: usize) -> f64 {
-        let mut s = 0.0;
-        for k in 1..=n {
-            s += self.ring[(self.ring_pos + SHORT_SUBS - k) % SHORT_SUBS];
-        }
-        s
-    }
-
-    /// Momentary loudness (400 ms, ungated), LUFS; `-inf` before 400 ms or in silence.
+    /// Momentary loudness (the last 400 ms, ungated, updated every 10 ms), LUFS; `-inf` before
+    /// the first 400 ms and in silence.
     pub fn momentary_lufs(&self) -> f64 {
         if self.subs < MOMENTARY_SUBS as u64 {
             return f64::NEG_INFINITY;
         }
-        energy_to_lufs(self.momentary_sum.max(0.0) / (MOMENTARY_SUBS * self.sub_len) as f64)
+        energy_to_lufs(self.momentary)
     }
 
-    /// Short-term loudness (3 s, ungated), LUFS; `-inf` before 3 s or in silence.
+    /// Short-term loudness (the last 3 s, ungated, updated every 10 ms), LUFS; `-inf` before
+    /// the first 3 s and in silence.
     pub fn short_term_lufs(&self) -> f64 {
         if self.subs < SHORT_SUBS as u64 {
             return f64::NEG_INFINITY;
         }
-        energy_to_lufs(self.short_sum.max(0.0) / (SHORT_SUBS * self.sub_len) as f64)
+        energy_to_lufs(self.short_term)
     }
 
-    /// Integrated loudness (BS.1770-4 §5.1: absolute gate -70 LUFS, relative gate -10 LU),
-    /// LUFS; `-inf` when no block passes the gates.
+    /// Integrated loudness (BS.1770-4 §5.1: 400 ms blocks every 100 ms, absolute gate
+    /// -70 LUFS, relative gate -10 LU), LUFS; `-inf` when no block passes the gates. Within
+    /// 0.01 LU of exact block-list gating (see the crate docs).
     pub fn integrated_lufs(&self) -> f64 {
         self.integrated
             .gated_mean(-10.0)
-            .map_or(f64::NEG_INFINITY, |(e, _)| energy_to_lufs(e))
+            .map_or(f64::NEG_INFINITY, energy_to_lufs)
     }
 
-    /// Loudness range (EBU Tech 3342): short-term values every 100 ms, absolute gate
-    /// -70 LUFS, relative gate -20 LU, 95th minus 10th percentile (nearest rank), LU.
-    /// 0.0 when fewer than two values pass the gates.
+    /// Loudness range (EBU Tech 3342: short-term values every 100 ms, absolute gate -70 LUFS,
+    /// relative gate -20 LU, 95th minus 10th percentile), LU; 0.0 when fewer than two values
+    /// pass the gates. Values are resolved to 0.01 LU bins.
     pub fn loudness_range_lu(&self) -> f64 {
-        let Some((_, first)) = self.range.gated_mean(-20.0) else {
-            return 0.0;
-        };
-        let n: u64 = self.range.count[first..].iter().map(|&c| u64::from(c)).sum();
-        if n < 2 {
-            return 0.0;
-        }
-        let percentile = |p: f64| {
-            // Nearest rank: the ceil(p * n)-th smallest value (1-based).
-            let rank = libm::ceil(p * n as f64).max(1.0) as u64;
-            let mut seen = 0u64;
-            for (i, &c) in self.range.count[first..].iter().enumerate() {
-                seen += u64::from(c);
-                if seen >= rank {
-                    let b = first + i;
-                    // The bin's mean energy stands for its values.
-                    return energy_to_lufs(self.range.energy[b] / f64::from(c));
-                }
-            }
-            f64::NEG_INFINITY
-        };
-        (percentile(0.95) - percentile(0.10)).max(0.0)
+        self.range.loudness_range()
     }
 
-    /// Largest momentary loudness so far (10 ms grid), LUFS.
+    /// Largest momentary loudness so far (windows ending every 10 ms), LUFS; `-inf` if none.
     pub fn max_momentary_lufs(&self) -> f64 {
-        self.max_momentary
+        energy_to_lufs(self.max_momentary)
     }
 
-    /// Largest short-term loudness so far (10 ms grid), LUFS.
+    /// Largest short-term loudness so far (windows ending every 10 ms), LUFS; `-inf` if none.
     pub fn max_short_term_lufs(&self) -> f64 {
-        self.max_short
+        energy_to_lufs(self.max_short_term)
     }
 
-    /// True peak over all channels (BS.1770-4 Annex 2), dBTP.
+    /// True peak over all channels (BS.1770-4 Annex 2, the detector of
+    /// [`lathe_core::true_peak`]), dBTP; `-inf` for silence.
     pub fn true_peak_dbtp(&self) -> f64 {
         self.peaks.true_peak_dbtp()
     }
@@ -428,40 +355,60 @@ impl<const CH: usize> LoudnessMeter<CH> {
         self.peaks.true_peak()
     }
 
-    /// Sample peak over all channels, dBFS.
+    /// Sample peak over all channels, dBFS; `-inf` for silence.
     pub fn sample_peak_dbfs(&self) -> f64 {
-        gain_to_db(f64::from(self.sample_peak))
+        let m = self.sample_peak.iter().fold(0.0f32, |a, &b| a.max(b));
+        gain_to_db(f64::from(m))
     }
 
-    /// Peak-to-loudness ratio (true peak minus integrated), dB.
+    /// Sample peak per channel, linear.
+    pub fn sample_peak_per_channel(&self) -> [f32; CH] {
+        self.sample_peak
+    }
+
+    /// Peak-to-loudness ratio (true peak minus integrated loudness, as in AES TD1004), dB;
+    /// `-inf` when either reading is `-inf` (undefined, never NaN).
     pub fn plr_db(&self) -> f64 {
-        self.true_peak_dbtp() - self.integrated_lufs()
+        ratio(self.true_peak_dbtp(), self.integrated_lufs())
     }
 
-    /// Peak-to-short-term-loudness ratio (true peak minus max short-term), dB.
+    /// Peak-to-short-term-loudness ratio (true peak minus maximum short-term loudness), dB;
+    /// `-inf` when either reading is `-inf`.
     pub fn psr_db(&self) -> f64 {
-        self.true_peak_dbtp() - self.max_short_term_lufs()
+        ratio(self.true_peak_dbtp(), self.max_short_term_lufs())
     }
 
     /// Every reading at once.
     pub fn readings(&self) -> LoudnessReadings {
+        let integrated = self.integrated_lufs();
+        let true_peak = self.true_peak_dbtp();
+        let max_short_term = self.max_short_term_lufs();
         LoudnessReadings {
             momentary_lufs: self.momentary_lufs(),
             short_term_lufs: self.short_term_lufs(),
-            integrated_lufs: self.integrated_lufs(),
+            integrated_lufs: integrated,
             loudness_range_lu: self.loudness_range_lu(),
-            max_momentary_lufs: self.max_momentary,
-            max_short_term_lufs: self.max_short,
-            true_peak_dbtp: self.true_peak_dbtp(),
+            max_momentary_lufs: self.max_momentary_lufs(),
+            max_short_term_lufs: max_short_term,
+            true_peak_dbtp: true_peak,
             sample_peak_dbfs: self.sample_peak_dbfs(),
-            plr_db: self.plr_db(),
-            psr_db: self.psr_db(),
+            plr_db: ratio(true_peak, integrated),
+            psr_db: ratio(true_peak, max_short_term),
         }
     }
 
-    /// Adds `other`'s measurements to this meter: integrated loudness, loudness range, maxima
-    /// and peaks then describe both signals together (an album is the merge of its tracks).
-    /// The momentary and short-term windows stay this meter's own.
+    /// Appends `other`'s measurement to this one, as if `other`'s signal had followed this
+    /// meter's signal in one file: afterwards integrated loudness, loudness range, maxima and
+    /// peaks describe both (an album is the merge of its tracks, in order), and further
+    /// [`process`](Self::process) calls continue after `other`'s signal.
+    ///
+    /// The gating blocks and short-term values of each meter are pooled, and the ones that
+    /// straddle the joint are rebuilt from this meter's last 3 s and `other`'s first 3 s of
+    /// 10 ms sub-block energies. When this meter's length is a whole number of 100 ms steps
+    /// the result equals measuring the concatenation, except for the K-weighting filter's decay
+    /// across the joint (the first milliseconds of `other`) and the inter-sample peaks of the
+    /// six frames either side of it; otherwise `other`'s blocks sit on a grid shifted by the
+    /// remainder and this meter's unfinished sub-block is added to `other`'s first.
     ///
     /// # Errors
     /// [`Error::Mismatch`] when the meters differ in sample rate or layout.
@@ -471,18 +418,92 @@ impl<const CH: usize> LoudnessMeter<CH> {
                 what: "meters with different sample rates or layouts",
             });
         }
+        if other.frames == 0 {
+            return Ok(());
+        }
+        let own_partial = self.sub_energy;
+        let weights = self.filter.channel_weights();
+        let carry: f64 = weights
+            .iter()
+            .zip(own_partial.iter())
+            .map(|(w, s)| w * s)
+            .sum();
+        // Windows straddling the joint: replay `other`'s first sub-blocks on this history.
+        let replay = other.subs.min(SHORT_SUBS as u64) as usize;
+        for (j, &e) in other.head[..replay].iter().enumerate() {
+            let e = if j == 0 { e + carry } else { e };
+            self.push_sub_block(e, j % SUBS_PER_STEP, Some(j as u64 + 1));
+        }
+        let own_subs = self.subs - replay as u64;
+        if other.subs > SHORT_SUBS as u64 {
+            self.ring = other.ring;
+            self.ring_pos = other.ring_pos;
+            self.momentary = other.momentary;
+            self.short_term = other.short_term;
+        }
+        self.subs = own_subs + other.subs;
+        // Continue where `other` stopped.
+        self.sub_energy = other.sub_energy;
+        if other.subs == 0 {
+            // Nothing was replayed: the unfinished sub-blocks join.
+            for (s, own) in self.sub_energy.iter_mut().zip(own_partial) {
+                *s += own;
+            }
+        }
+        self.sub_index = other.sub_index;
+        self.sub_len = other.sub_len;
+        self.sub_pos = other.sub_pos;
+        self.filter = other.filter.clone();
+        self.frames += other.frames;
         self.integrated.merge(&other.integrated);
         self.range.merge(&other.range);
         self.max_momentary = self.max_momentary.max(other.max_momentary);
-        self.max_short = self.max_short.max(other.max_short);
-        self.sample_peak = self.sample_peak.max(other.sample_peak);
-        let a = self.peaks.true_peak();
-        let b = other.peaks.true_peak();
-        let mut m = [0.0f32; CH];
-        for i in 0..CH {
-            m[i] = a[i].max(b[i]);
+        self.max_short_term = self.max_short_term.max(other.max_short_term);
+        for (a, b) in self.sample_peak.iter_mut().zip(other.sample_peak) {
+            *a = keep_max(*a, b);
         }
-        self.peaks.set_peak(m);
+        let mine = self.peaks.true_peak();
+        self.peaks = other.peaks.clone();
+        let theirs = other.peaks.true_peak();
+        self.peaks
+            .set_peak(core::array::from_fn(|i| keep_max(mine[i], theirs[i])));
         Ok(())
+    }
+}
+
+/// `peak - loudness` in dB, `-inf` when either is `-inf` or NaN.
+fn ratio(peak: f64, loudness: f64) -> f64 {
+    if peak.is_finite() && loudness.is_finite() {
+        peak - loudness
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+impl<const CH: usize> Processor<CH> for LoudnessMeter<CH> {
+    /// Re-designs for `spec.sample_rate` (keeping the layout) and clears all readings.
+    fn prepare(&mut self, spec: &ProcessSpec) -> Result<()> {
+        spec.validate()?;
+        let mut filter = KWeighting::new(spec.sample_rate)?;
+        filter.set_channel_weights(self.layout.weights());
+        self.sample_rate = spec.sample_rate;
+        self.filter = filter;
+        self.peaks.set_sample_rate(spec.sample_rate);
+        self.step = Self::step_for(spec.sample_rate);
+        LoudnessMeter::reset(self);
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        LoudnessMeter::reset(self);
+    }
+
+    /// Measures the frames and leaves them unchanged.
+    fn process(&mut self, frames: &mut [[f32; CH]]) {
+        LoudnessMeter::process(self, frames);
+    }
+
+    fn latency(&self) -> usize {
+        0
     }
 }
