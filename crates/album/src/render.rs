@@ -46,6 +46,9 @@ impl<const CH: usize> TrackSource<CH> for MemorySource<'_, CH> {
     }
 }
 
+/// Frames whose fade gains are computed together.
+const ENVELOPE_CHUNK: usize = 128;
+
 /// Frames of the second track of a crossfade mixed per pass (stack scratch).
 const SCRATCH_FRAMES: usize = 256;
 
@@ -213,12 +216,18 @@ impl<'a> AlbumRenderer<'a> {
                 }
                 j += m;
             } else {
+                // Fades: gains a chunk at a time, then one multiply per sample.
                 let boundary = if k < head { head } else { len };
                 let m = ((boundary - k) as usize).min(rest);
-                for (i, frame) in out[j..j + m].iter_mut().enumerate() {
-                    let g = p.envelope(k + i as u64) as f32;
-                    for s in frame.iter_mut() {
-                        *s *= g;
+                let mut gains = [0.0f64; ENVELOPE_CHUNK];
+                for (c, chunk) in out[j..j + m].chunks_mut(ENVELOPE_CHUNK).enumerate() {
+                    let g = &mut gains[..chunk.len()];
+                    p.envelope_into(k + (c * ENVELOPE_CHUNK) as u64, g);
+                    for (frame, &g) in chunk.iter_mut().zip(g.iter()) {
+                        let g = g as f32;
+                        for s in frame.iter_mut() {
+                            *s *= g;
+                        }
                     }
                 }
                 j += m;

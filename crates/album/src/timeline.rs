@@ -236,6 +236,34 @@ impl TrackPlacement {
         g
     }
 
+    /// Writes [`envelope`](Self::envelope)`(k0 + j)` into `out[j]` for every `j`,
+    /// bit-identically, a fade at a time (the renderer's per-block form).
+    pub fn envelope_into(&self, k0: u64, out: &mut [f64]) {
+        let len = self.frames;
+        let n = out.len() as u64;
+        out.fill(self.gain);
+        // Multiplies the part of `out` inside the fade region `from .. from + fade_len`.
+        let mut apply = |from: u64, fade_len: u64, curve: FadeCurve, rising: bool| {
+            let lo = k0.max(from);
+            let hi = k0.saturating_add(n).min(from + fade_len).min(len);
+            if lo < hi {
+                let part = &mut out[(lo - k0) as usize..(hi - k0) as usize];
+                curve.mul_fade(rising, lo - from, fade_len, part);
+            }
+        };
+        // Same order as `envelope`: fade-in, crossfade-in, fade-out, crossfade-out.
+        apply(0, self.fade_in_frames, self.fade_in_curve, true);
+        apply(0, self.crossfade_in_frames, self.crossfade_in_curve, true);
+        let fo = self.fade_out_frames.min(len);
+        apply(len - fo, fo, self.fade_out_curve, false);
+        let xo = self.crossfade_out_frames.min(len);
+        apply(len - xo, xo, self.crossfade_out_curve, false);
+        if k0.saturating_add(n) > len {
+            let from = len.saturating_sub(k0) as usize;
+            out[from..].fill(0.0);
+        }
+    }
+
     /// Frames at the start of the track whose envelope is not constant (fade-in, crossfade-in).
     pub fn head_frames(&self) -> u64 {
         self.fade_in_frames

@@ -543,11 +543,19 @@ fn curves_match_their_formulas() {
     use std::f64::consts::PI;
     for x in [0.0, 0.1, 0.25, 0.5, 0.9, 1.0] {
         assert_eq!(FadeCurve::Linear.fade_in_gain(x), x);
-        assert!((FadeCurve::EqualPower.fade_in_gain(x) - (PI * x / 2.0).sin()).abs() < 1e-15);
-        assert!((FadeCurve::SCurve.fade_in_gain(x) - (1.0 - (PI * x).cos()) / 2.0).abs() < 1e-15);
+        assert!((FadeCurve::EqualPower.fade_in_gain(x) - (PI * x / 2.0).sin()).abs() < 1e-13);
+        assert!((FadeCurve::SCurve.fade_in_gain(x) - (1.0 - (PI * x).cos()) / 2.0).abs() < 1e-13);
         for c in FadeCurve::ALL {
             assert!((c.fade_out_gain(x) - c.fade_in_gain(1.0 - x)).abs() < 1e-15);
         }
+    }
+    // The polynomial sines against the library's, densely.
+    for i in 0..=100_000 {
+        let x = f64::from(i) / 100_000.0;
+        let g = FadeCurve::EqualPower.fade_in_gain(x);
+        assert!((g - (PI * x / 2.0).sin()).abs() < 5e-14, "{x}");
+        assert!((FadeCurve::EqualPower.fade_out_gain(x) - (PI * x / 2.0).cos()).abs() < 5e-14);
+        assert!((FadeCurve::SCurve.fade_out_gain(x) - (1.0 + (PI * x).cos()) / 2.0).abs() < 1e-13);
     }
     // Middle of an equal-power fade: -3.01 dB.
     let mid = 20.0 * FadeCurve::EqualPower.fade_in_gain(0.5).log10();
@@ -642,6 +650,18 @@ fn envelope_multiplies_gain_fades_and_crossfades() {
         assert!((b.envelope(k) - want).abs() < 1e-15, "{k}");
     }
     assert_eq!(b.envelope(1000), 0.0);
+    // The block form is bit-identical, from any starting frame, past the end too.
+    for k0 in [0u64, 1, 37, 99, 100, 790, 990] {
+        let mut block = [f64::NAN; 64];
+        b.envelope_into(k0, &mut block);
+        for (j, g) in block.iter().enumerate() {
+            assert_eq!(
+                g.to_bits(),
+                b.envelope(k0 + j as u64).to_bits(),
+                "{k0} + {j}"
+            );
+        }
+    }
     assert_eq!((b.head_frames(), b.tail_frames()), (100, 200));
     // The outgoing side of the crossfade on track 1.
     assert!((p[0].envelope(950) - (1.0 - 50.5 / 100.0)).abs() < 1e-15);
