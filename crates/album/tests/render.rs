@@ -660,3 +660,95 @@ fn trims_read_the_right_source_frames() {
     assert_eq!(out[870 + 492], 100_499.0);
     assert_eq!(p[1].source_start, 7);
 }
+
+/// The facade's example, verbatim in the parts that touch this crate: the shapes it relies on
+/// keep compiling and the album comes out as long as the timeline says.
+#[test]
+fn facade_example_shapes() -> Result<(), Box<dyn std::error::Error>> {
+    use lathe_album::{write_cue, CueSheet, CueTrack};
+
+    struct Memory(Vec<Vec<[f32; 2]>>);
+    impl TrackSource<2> for Memory {
+        fn read(&mut self, track: usize, source_frame: u64, out: &mut [[f32; 2]]) {
+            let t = &self.0[track];
+            for (i, f) in out.iter_mut().enumerate() {
+                *f = t
+                    .get(source_frame as usize + i)
+                    .copied()
+                    .unwrap_or([0.0; 2]);
+            }
+        }
+    }
+    let fs = 44_100.0;
+    let mastered: Vec<Vec<[f32; 2]>> = (1..=3)
+        .map(|seed| lathe_testkit::signals::music_like(fs, 8.0, -3.0, seed))
+        .collect();
+    let specs: Vec<TrackSpec> = mastered
+        .iter()
+        .enumerate()
+        .map(|(i, t)| TrackSpec {
+            frames: t.len() as u64,
+            gap_before_s: if i == 1 { 2.0 } else { 0.0 },
+            crossfade_s: if i == 1 { 1.5 } else { 0.0 },
+            crossfade_curve: FadeCurve::EqualPower,
+            fade_out_s: if i == 2 { 2.0 } else { 0.0 },
+            ..TrackSpec::default()
+        })
+        .collect();
+    let opts = TimelineOptions {
+        sample_rate: fs as u32,
+        cd: true,
+        first_pregap_s: 2.0,
+    };
+    let mut placements = [TrackPlacement::default(); 3];
+    let timeline = compute_timeline(&specs, &opts, &mut placements)?;
+    let mut renderer = AlbumRenderer::new(&specs, &placements, timeline);
+    let mut source = Memory(mastered);
+    let mut album = Vec::new();
+    let mut block = vec![[0.0f32; 2]; 4096];
+    loop {
+        let n = renderer.render(&mut source, &mut block);
+        if n == 0 {
+            break;
+        }
+        album.extend_from_slice(&block[..n]);
+    }
+    assert_eq!(album.len() as u64, timeline.total_frames);
+    // 2 s + 8 s + 2 s + 8 s + 8 s − 1.5 s = 26.5 s = 1987.5 CD frames, padded to 1988.
+    assert_eq!(timeline.total_frames, 1988 * 588);
+
+    let titles = ["Opening", "Middle", "Closing"];
+    let cue_tracks: Vec<CueTrack<'_>> = placements
+        .iter()
+        .enumerate()
+        .map(|(i, p)| CueTrack {
+            number: (i + 1) as u8,
+            title: Some(titles[i]),
+            performer: Some("Lathe"),
+            isrc: None,
+            pregap_start: p.pregap_start,
+            start: p.start,
+        })
+        .collect();
+    let sheet = CueSheet {
+        file: "lathe-album.wav",
+        title: Some("Demo album"),
+        performer: Some("Lathe"),
+        catalog: None,
+        sample_rate: fs as u32,
+        tracks: &cue_tracks,
+    };
+    let mut cue = String::new();
+    write_cue(&sheet, &mut cue)?;
+    assert!(
+        cue.contains("INDEX 00 00:10:00\n    INDEX 01 00:12:00"),
+        "{cue}"
+    );
+    assert!(
+        cue.contains(
+            "TRACK 03 AUDIO\n    TITLE \"Closing\"\n    PERFORMER \"Lathe\"\n    INDEX 01 00:18:37"
+        ),
+        "{cue}"
+    );
+    Ok(())
+}
