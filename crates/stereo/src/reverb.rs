@@ -281,7 +281,9 @@ fn sanitize(v: f32) -> f32 {
 /// clouding the low end.
 ///
 /// Structure (after J.-M. Jot and A. Chaigne, "Digital delay networks for designing artificial
-/// reverberators", AES 90th Convention, 1991, and G. Sullivan-style multichannel diffusion):
+/// reverberators", AES 90th Convention, 1991, for the feedback network and its absorbent
+/// filters, and G. Luff, "Let's Write a Reverb", ADC 2021, for the multichannel Hadamard
+/// diffuser):
 ///
 /// 1. the input is clamped (see below) and pre-delayed ([`ReverbParams::predelay_ms`]);
 /// 2. spread over 8 channels and diffused by 3 stages of (per-channel delay, 8x8 Hadamard mix,
@@ -306,9 +308,9 @@ fn sanitize(v: f32) -> f32 {
 /// every delay length over [`DELAY_RAMP_MS`] with interpolated reads (a short, click-free
 /// pitch glide, as on tape).
 ///
-/// Denormals: values written to the delay lines below 1e-30 are flushed to zero and the filter
-/// states are flushed every 32 frames, so a silent tail decays to exact zeros and costs no
-/// more than audio.
+/// Denormals: values written to the delay lines and the damping-filter states are flushed to
+/// zero below 1e-30 every frame, the high-pass state every 32 frames, so a silent tail decays
+/// to exact zeros and costs no more than audio.
 ///
 /// Non-finite input policy: the dry signal passes through as it is; on the wet path a
 /// non-finite sample is replaced by silence and finite samples are clamped to
@@ -514,9 +516,6 @@ impl<S: AsMut<[f32]> + AsRef<[f32]>> Reverb<S> {
             self.highpass.skip(CONTROL);
             self.update_coeffs();
         }
-        for s in self.lp_state.iter_mut() {
-            *s = flush(*s);
-        }
         self.hp.flush();
     }
 
@@ -563,8 +562,8 @@ impl<S: AsMut<[f32]> + AsRef<[f32]>> Reverb<S> {
         let in_gain = self.in_gain;
         let mut lp = self.lp_state;
         let out_k = FRAC_1_SQRT_2 as f32;
+        let mut delays = self.delay_to;
         for f in frames.iter_mut() {
-            let mut delays = [0.0f64; DELAYS];
             if GLIDE {
                 let r = self.delay_ramp.next();
                 for (k, d) in delays.iter_mut().enumerate() {
@@ -572,50 +571,26 @@ impl<S: AsMut<[f32]> + AsRef<[f32]>> Reverb<S> {
                     *d = b - (b - a) * (1.0 - r);
                 }
             }
-            let read2 = |ring: &Ring, buf: &[f32], ch: usize, k: usize, delays: &[f64; DELAYS]| {
-                if GLIDE {
-                    ring.read_frac::<2>(buf, ch, delays[k])
-                } else {
-                    ring.read::<2>(buf, ch, fixed[k])
-                }
-            };
-            let read8 = |ring: &Ring, buf: &[f32], ch: usize, k: usize, delays: &[f64; DELAYS]| {
-                if GLIDE {
-                    ring.read_frac::<LINES>(buf, ch, delays[k])
-                } else {
-                    ring.read::<LINES>(buf, ch, fixed[k])
-                }
-            };
 
             // 1. Clamp and pre-delay.
             let wet_in = [sanitize(f[0]), sanitize(f[1])];
-            let pl = read2(&lay.predelay, buf, 0, 0, &delays);
-            let pr = read2(&lay.predelay, buf, 1, 0, &delays);
+            let [pl, pr] = read::<2, 0, GLIDE>(&lay.predelay, buf, &fixed, &delays);
             lay.predelay.write::<2>(buf, &wet_in);
 
             // 2. Spread over 8 channels and diffuse.
             let (pl, pr) = (pl * in_gain, pr * in_gain);
-            let mut x = [pl, pr, pl, pr, pl, pr, pl, pr];
-            for s in 0..STAGES {
-                let ring = &mut lay.stages[s];
-                let mut y = [0.0f32; LINES];
-                for (c, v) in y.iter_mut().enumerate() {
-                    *v = read8(ring, buf, c, 1 + s * LINES + c, &delays);
-                }
-                ring.write::<LINES>(buf, &x);
-                hadamard8(&mut y);
-                for c in 0..LINES {
-                    x[c] = STAGE_SIGN[s][c] * y[(c + 3 * s + 1) % LINES];
-                }
-            }
+            let x = [pl, pr, pl, pr, pl, pr, pl, pr];
+            let x = diffuse::<0, GLIDE>(&mut lay.stages[0], buf, &fixed, &delays, x);
+            let x = diffuse::<1, GLIDE>(&mut lay.stages[1], buf, &fixed, &delays, x);
+            let x = diffuse::<2, GLIDE>(&mut lay.stages[2], buf, &fixed, &delays, x);
 
             // 3. Feedback delay network.
-            let mut y = [0.0f32; LINES];
-            for (c, v) in y.iter_mut().enumerate() {
-                *v = read8(&lay.lines, buf, c, 1 + STAGES * LINES + c, &delays);
-            }
+            let y: [f32; LINES] =
+                read::<LINES, { 1 + STAGES * LINES }, GLIDE>(&lay.lines, buf, &fixed, &delays);
             for c in 0..LINES {
-                lp[c] = lp_b[c] * y[c] + lp_p[c] * lp[c];
+                // Flushed per sample: between two control ticks a decaying state could
+                // otherwise sink below 1e-38 (subnormal) on silence.
+                lp[c] = flush(lp_b[c] * y[c] + lp_p[c] * lp[c]);
             }
             let sum: f32 = lp.iter().sum::<f32>() * (2.0 / LINES as f32);
             let mut back = [0.0f32; LINES];
@@ -642,6 +617,45 @@ impl<S: AsMut<[f32]> + AsRef<[f32]>> Reverb<S> {
         }
         self.lp_state = lp;
     }
+}
+
+/// Reads all `C` channels of `ring`, channel `c` at delay entry `K + c` (for `C = 2`, both
+/// channels share entry `K`).
+#[inline(always)]
+fn read<const C: usize, const K: usize, const GLIDE: bool>(
+    ring: &Ring,
+    buf: &[f32],
+    fixed: &[usize; DELAYS],
+    delays: &[f64; DELAYS],
+) -> [f32; C] {
+    core::array::from_fn(|c| {
+        let k = if C == 2 { K } else { K + c };
+        if GLIDE {
+            ring.read_frac::<C>(buf, c, delays[k])
+        } else {
+            ring.read::<C>(buf, c, fixed[k])
+        }
+    })
+}
+
+/// One diffuser stage: per-channel delays, an orthonormal Hadamard mix, a channel rotation
+/// and polarity flips (all fixed per stage, so they compile to constants).
+#[inline(always)]
+fn diffuse<const S: usize, const GLIDE: bool>(
+    ring: &mut Ring,
+    buf: &mut [f32],
+    fixed: &[usize; DELAYS],
+    delays: &[f64; DELAYS],
+    x: [f32; LINES],
+) -> [f32; LINES] {
+    let mut y: [f32; LINES] = match S {
+        0 => read::<LINES, 1, GLIDE>(ring, buf, fixed, delays),
+        1 => read::<LINES, { 1 + LINES }, GLIDE>(ring, buf, fixed, delays),
+        _ => read::<LINES, { 1 + 2 * LINES }, GLIDE>(ring, buf, fixed, delays),
+    };
+    ring.write::<LINES>(buf, &x);
+    hadamard8(&mut y);
+    core::array::from_fn(|c| STAGE_SIGN[S][c] * y[(c + 3 * S + 1) % LINES])
 }
 
 impl<S: AsMut<[f32]> + AsRef<[f32]>> Processor<2> for Reverb<S> {

@@ -102,6 +102,7 @@ fn rt60_matches_the_setting_within_15_percent() {
         (48_000.0, 3.0),
         (44_100.0, 1.2),
         (96_000.0, 1.2),
+        (192_000.0, 1.2),
     ] {
         for size in [0.0, 0.5, 1.0] {
             let p = ReverbParams {
