@@ -10,7 +10,7 @@ pub const FLOOR_LUFS: f64 = -70.0;
 /// Upper edge of the finely binned range, LUFS. Louder blocks share the top bin (still with
 /// their exact energies).
 pub const CEILING_LUFS: f64 = 10.0;
-/// Number of bins.
+/// Number of bins (the meter keeps two histograms).
 pub const BINS: usize = ((CEILING_LUFS - FLOOR_LUFS) / BIN_LU + 0.5) as usize;
 
 /// Loudness of a mean-square energy `e`, LUFS (BS.1770-4 eq. 2): `-0.691 + 10 log10 e`; `-inf`
@@ -24,14 +24,22 @@ pub(crate) fn energy_to_lufs(e: f64) -> f64 {
     }
 }
 
+/// Sub-bin resolution of the lowest and highest loudness recorded per bin.
+const SUB_STEPS: f64 = 256.0;
+
 /// A histogram of block loudness in [`BIN_LU`] bins from [`FLOOR_LUFS`] to [`CEILING_LUFS`]
-/// that keeps, per bin, the count and the **exact sum of the blocks' energies**. Means over
-/// whole bins are therefore exact; only a gate that falls inside a bin needs an estimate (that
-/// bin is split in proportion to where the gate cuts it).
+/// that keeps, per bin, the count, the **exact sum of the blocks' energies** and where in the
+/// bin its quietest and loudest blocks lie (to 1/256 of a bin). Means over whole bins are
+/// therefore exact; a gate that cuts a bin is exact when it passes outside the bin's recorded
+/// span (e.g. a steady tone: all its blocks sit at one point), and otherwise splits the span
+/// in proportion.
 #[derive(Clone)]
 pub(crate) struct Histogram {
     count: [u32; BINS],
     energy: [f64; BINS],
+    /// Sub-bin position (0 ..= 255) of the quietest and the loudest block of each bin.
+    low: [u8; BINS],
+    high: [u8; BINS],
     blocks: u64,
     total: f64,
 }
@@ -50,6 +58,8 @@ impl Histogram {
         Self {
             count: [0; BINS],
             energy: [0.0; BINS],
+            low: [u8::MAX; BINS],
+            high: [0; BINS],
             blocks: 0,
             total: 0.0,
         }
@@ -58,8 +68,18 @@ impl Histogram {
     pub(crate) fn clear(&mut self) {
         self.count = [0; BINS];
         self.energy = [0.0; BINS];
+        self.low = [u8::MAX; BINS];
+        self.high = [0; BINS];
         self.blocks = 0;
         self.total = 0.0;
+    }
+
+    /// Bin index and position within the bin (in 1/256 steps, not clamped) of `lufs`.
+    #[inline]
+    fn locate(lufs: f64) -> (usize, f64) {
+        let pos = (lufs - FLOOR_LUFS) / BIN_LU;
+        let b = (libm::floor(pos).max(0.0) as usize).min(BINS - 1);
+        (b, (pos - b as f64) * SUB_STEPS)
     }
 
     /// Blocks above the absolute gate.
@@ -75,7 +95,10 @@ impl Histogram {
         if l.is_nan() || l <= FLOOR_LUFS {
             return;
         }
-        let b = (((l - FLOOR_LUFS) / BIN_LU) as usize).min(BINS - 1);
+        let (b, sub) = Self::locate(l);
+        let sub = sub.clamp(0.0, SUB_STEPS - 1.0) as u8;
+        self.low[b] = self.low[b].min(sub);
+        self.high[b] = self.high[b].max(sub);
         self.count[b] = self.count[b].saturating_add(1);
         self.energy[b] += e;
         self.blocks += 1;
@@ -90,23 +113,36 @@ impl Histogram {
         for (e, o) in self.energy.iter_mut().zip(other.energy.iter()) {
             *e += *o;
         }
+        for (l, o) in self.low.iter_mut().zip(other.low.iter()) {
+            *l = (*l).min(*o);
+        }
+        for (h, o) in self.high.iter_mut().zip(other.high.iter()) {
+            *h = (*h).max(*o);
+        }
         self.blocks += other.blocks;
         self.total += other.total;
     }
 
-    /// Where a gate at `gate_lufs` cuts the bins: `(first bin wholly above, fraction of the bin
-    /// below it that lies above the gate)`.
-    fn cut(gate_lufs: f64) -> (usize, f64) {
-        let pos = (gate_lufs - FLOOR_LUFS) / BIN_LU;
-        if pos.is_nan() || pos < 0.0 {
+    /// Where a gate at `gate_lufs` cuts the bins: `(first bin wholly above, estimated fraction
+    /// of the blocks of the bin below it that lie above the gate)`. The fraction is exact
+    /// (0.0 or 1.0) when the gate passes outside the span of that bin's blocks, else it
+    /// assumes them spread evenly over the span.
+    fn cut(&self, gate_lufs: f64) -> (usize, f64) {
+        if gate_lufs.is_nan() || gate_lufs <= FLOOR_LUFS {
             return (0, 0.0);
         }
-        let b = libm::floor(pos);
-        if b >= (BINS - 1) as f64 {
+        let (b, sub) = Self::locate(gate_lufs);
+        if b == BINS - 1 {
             // The top bin is open-ended: keep it whole.
             return (BINS - 1, 0.0);
         }
-        (b as usize + 1, b + 1.0 - pos)
+        if self.count[b] == 0 {
+            return (b + 1, 0.0);
+        }
+        let low = f64::from(self.low[b]);
+        let high = f64::from(self.high[b]) + 1.0;
+        let frac = ((high - sub) / (high - low)).clamp(0.0, 1.0);
+        (b + 1, frac)
     }
 
     /// Mean energy of the blocks above the relative gate `offset_lu` below the mean energy of
@@ -116,7 +152,7 @@ impl Histogram {
             return None;
         }
         let gate = energy_to_lufs(self.total / self.blocks as f64) + offset_lu;
-        let (first, frac) = Self::cut(gate);
+        let (first, frac) = self.cut(gate);
         let mut n = 0u64;
         let mut e = 0.0;
         for (c, s) in self.count[first..].iter().zip(&self.energy[first..]) {
@@ -140,27 +176,31 @@ impl Histogram {
             return 0.0;
         }
         let gate = energy_to_lufs(self.total / self.blocks as f64) - 20.0;
-        let (mut first, _) = Self::cut(gate);
-        // The bin the gate cuts is kept when its values (their mean) lie above the gate.
-        if first > 0 {
-            let b = first - 1;
-            if self.count[b] > 0 && energy_to_lufs(self.energy[b] / f64::from(self.count[b])) > gate
-            {
-                first = b;
-            }
-        }
-        let n: u64 = self.count[first..].iter().map(|&c| u64::from(c)).sum();
+        let (first, frac) = self.cut(gate);
+        // Of the bin the gate cuts, the (estimated) values above the gate are its loudest.
+        let (cut_bin, cut_count) = match first.checked_sub(1) {
+            Some(b) => (b, libm::round(frac * f64::from(self.count[b])) as u64),
+            None => (0, 0),
+        };
+        let n: u64 = cut_count
+            + self.count[first..]
+                .iter()
+                .map(|&c| u64::from(c))
+                .sum::<u64>();
         if n < 2 {
             return 0.0;
         }
         let rank = |p: f64| libm::floor((n - 1) as f64 * p + 0.5) as u64;
+        let bin_value = |b: usize| energy_to_lufs(self.energy[b] / f64::from(self.count[b]));
         let value_at = |rank: u64| {
-            let mut seen = 0u64;
+            if rank < cut_count {
+                return bin_value(cut_bin);
+            }
+            let mut seen = cut_count;
             for (i, &c) in self.count[first..].iter().enumerate() {
                 seen += u64::from(c);
                 if seen > rank {
-                    let b = first + i;
-                    return energy_to_lufs(self.energy[b] / f64::from(c));
+                    return bin_value(first + i);
                 }
             }
             f64::NEG_INFINITY

@@ -167,8 +167,8 @@ impl<const CH: usize> KWeighting<CH> {
     pub fn frame_energy(&mut self, frame: &[f32; CH]) -> f64 {
         let z = self.process_frame(frame);
         let mut e = 0.0;
-        for ch in 0..CH {
-            e += self.weights[ch] * z[ch] * z[ch];
+        for (w, z) in self.weights.iter().zip(z) {
+            e += w * z * z;
         }
         e
     }
