@@ -49,7 +49,8 @@ struct BandControl {
     morph_from: [SvfCoeffs; MAX_SECTIONS],
     morph_to: [SvfCoeffs; MAX_SECTIONS],
     motion: Motion,
-    /// Samples left in the current segment (0: a new segment starts with the next sample).
+    /// Glide: samples left in the current segment (0: a new segment starts with the next
+    /// sample).
     seg_left: u32,
     /// True when the current segment is the last of the motion.
     seg_last: bool,
@@ -401,76 +402,96 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
         self.bands.get(index).map(|b| b.target)
     }
 
-    /// Starts the next segment of band `b` (which is moving): redesigns or interpolates its
-    /// segment target and the per-sample steps.
+    /// Starts the next segment of gliding band `band`: redesigns at the smoothed parameters
+    /// reached at the end of the segment and sets the per-sample steps towards them.
     fn next_segment(
         band: &mut BandControl,
-        sections: &mut [Section<CH>; MAX_SECTIONS],
+        sections: &[Section<CH>; MAX_SECTIONS],
         len: usize,
         sample_rate: f64,
     ) {
-        let last;
-        match band.motion {
-            Motion::Glide => {
-                let lf = band.log2_freq.skip(SEGMENT_FRAMES as usize);
-                let g = band.gain_db.skip(SEGMENT_FRAMES as usize);
-                let lq = band.ln_q.skip(SEGMENT_FRAMES as usize);
-                last = !(band.log2_freq.is_smoothing()
-                    || band.gain_db.is_smoothing()
-                    || band.ln_q.is_smoothing());
-                if last {
-                    band.seg_target = band.target_svf;
-                } else {
-                    let p = BandParams {
-                        freq_hz: libm::exp2(lf),
-                        gain_db: g,
-                        q: libm::exp(lq),
-                        ..band.params
-                    };
-                    band.seg_target = to_svf(&design_unchecked(&p, sample_rate));
-                }
-            }
-            _ => {
-                let t = band.morph_t.skip(SEGMENT_FRAMES as usize);
-                last = !band.morph_t.is_smoothing();
-                for j in 0..len {
-                    band.seg_target[j] = if last {
-                        band.morph_to[j]
-                    } else {
-                        band.morph_from[j].lerp(&band.morph_to[j], t)
-                    };
-                }
-            }
+        let lf = band.log2_freq.skip(SEGMENT_FRAMES as usize);
+        let g = band.gain_db.skip(SEGMENT_FRAMES as usize);
+        let lq = band.ln_q.skip(SEGMENT_FRAMES as usize);
+        band.seg_last = !(band.log2_freq.is_smoothing()
+            || band.gain_db.is_smoothing()
+            || band.ln_q.is_smoothing());
+        if band.seg_last {
+            band.seg_target = band.target_svf;
+        } else {
+            let p = BandParams {
+                freq_hz: libm::exp2(lf),
+                gain_db: g,
+                q: libm::exp(lq),
+                ..band.params
+            };
+            band.seg_target = to_svf(&design_unchecked(&p, sample_rate));
         }
         for j in 0..len {
             band.step[j] = sections[j].c.step_to(&band.seg_target[j], SEGMENT_FRAMES);
         }
         band.seg_left = SEGMENT_FRAMES;
-        band.seg_last = last;
     }
 
-    /// Ends a band's segment: lands exactly on the segment target, and ends the motion after
-    /// the last segment.
-    fn end_segment(
+    /// Advances a moving band's coefficients by one sample; returns true when its motion
+    /// ended with this sample.
+    #[inline]
+    fn advance_band(
         band: &mut BandControl,
         sections: &mut [Section<CH>; MAX_SECTIONS],
         len: &mut usize,
+        sample_rate: f64,
     ) -> bool {
-        for j in 0..*len {
-            sections[j].c = band.seg_target[j];
-        }
-        if !band.seg_last {
-            return false;
-        }
-        if band.motion == Motion::Morph {
-            for sec in sections.iter_mut().skip(band.target_len) {
-                *sec = Section::IDLE;
+        match band.motion {
+            Motion::Still => false,
+            Motion::Glide => {
+                if band.seg_left == 0 {
+                    Self::next_segment(band, sections, *len, sample_rate);
+                }
+                for (sec, step) in sections[..*len].iter_mut().zip(&band.step) {
+                    sec.c.advance(step);
+                }
+                band.seg_left -= 1;
+                if band.seg_left > 0 {
+                    return false;
+                }
+                // Land exactly on the segment target on the segment's last sample.
+                for (sec, c) in sections[..*len].iter_mut().zip(&band.seg_target) {
+                    sec.c = *c;
+                }
+                if band.seg_last {
+                    band.motion = Motion::Still;
+                    band.seg_last = false;
+                    return true;
+                }
+                false
             }
-            *len = band.target_len;
+            Motion::Morph => {
+                let t = band.morph_t.next();
+                // Smoothstep: the morph starts and ends with zero slope, so the ramp's corners
+                // do not splatter (a linear cross-fade leaves 1/f² side bands).
+                let s = t * t * (3.0 - 2.0 * t);
+                for ((sec, from), to) in sections[..*len]
+                    .iter_mut()
+                    .zip(&band.morph_from)
+                    .zip(&band.morph_to)
+                {
+                    sec.c = from.lerp(to, s);
+                }
+                if band.morph_t.is_smoothing() {
+                    return false;
+                }
+                for (sec, to) in sections[..*len].iter_mut().zip(&band.morph_to) {
+                    sec.c = *to;
+                }
+                for sec in sections.iter_mut().skip(band.target_len) {
+                    *sec = Section::IDLE;
+                }
+                *len = band.target_len;
+                band.motion = Motion::Still;
+                true
+            }
         }
-        band.motion = Motion::Still;
-        band.seg_last = false;
-        true
     }
 
     /// Processes frames while some band is moving: per-sample coefficient interpolation.
@@ -485,19 +506,7 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
                 .zip(self.sections.iter_mut())
                 .zip(self.lens.iter_mut())
             {
-                if band.motion != Motion::Still {
-                    if band.seg_left == 0 {
-                        Self::next_segment(band, secs, *len, fs);
-                    }
-                    for (sec, step) in secs[..*len].iter_mut().zip(&band.step) {
-                        sec.c.advance(step);
-                    }
-                    band.seg_left -= 1;
-                    if band.seg_left == 0 {
-                        // Land exactly on the segment target for the segment's last sample.
-                        finished |= Self::end_segment(band, secs, len);
-                    }
-                }
+                finished |= Self::advance_band(band, secs, len, fs);
                 for sec in secs[..*len].iter_mut() {
                     x = sec.s.tick(&sec.c, x);
                 }
