@@ -51,7 +51,7 @@
 //! assert!(comp.gain_reduction_db() > 3.0);
 //! let ceiling = lathe_core::db_to_gain(-1.0) as f32;
 //! assert!(audio.iter().flatten().all(|s| s.abs() <= ceiling));
-//! assert_eq!(limiter.latency(), 96 + lathe_core::true_peak::DETECTOR_DELAY);
+//! assert_eq!(limiter.latency(), 96 + lathe_dynamics::TRUE_PEAK_8X_DELAY);
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]
@@ -68,6 +68,7 @@ mod limiter;
 pub mod oversampling;
 mod saturation;
 mod sidechain;
+mod true_peak;
 
 pub use compressor::{
     Compressor, CompressorParams, DEFAULT_LOOKAHEAD_CAPACITY, PARAM_RAMP_MS,
@@ -77,9 +78,10 @@ pub use detector::{Ballistics, DetectorKind, LevelDetector, ADAPTIVE_RELEASE_FAC
 pub use expander::{Expander, ExpanderParams};
 pub use limiter::{
     Limiter, LimiterParams, MasteringLimiter, BASS_DETECTOR_HZ, BASS_HOLD_FACTOR,
-    BASS_MIN_HOLD_MS, MASTERING_LIMITER_CAPACITY,
+    BASS_HEADROOM, BASS_MIN_HOLD_MS, MASTERING_LIMITER_CAPACITY,
 };
 pub use oversampling::Oversampler;
+pub use true_peak::{TruePeak8x, TRUE_PEAK_8X_DELAY};
 pub use saturation::{
     Saturation, SaturationCurve, SaturationParams, BIAS_SCALE, DC_BLOCK_HZ,
 };

@@ -1,11 +1,16 @@
 //! The lookahead brick-wall limiter, sample-peak or true-peak (ITU-R BS.1770-4 Annex 2).
 
+use crate::true_peak::{TruePeak8x, TRUE_PEAK_8X_DELAY};
 use lathe_core::biquad::{low_pass, Biquad};
-use lathe_core::true_peak::{DETECTOR_DELAY, TAPS_PER_PHASE};
 use lathe_core::{
-    db_to_gain, gain_to_db, ms_to_samples, one_pole_coeff, Error, ProcessSpec, Processor,
-    Result, TruePeakDetector,
+    db_to_gain, gain_to_db, ms_to_samples, one_pole_coeff, Error, ProcessSpec, Processor, Result,
 };
+
+/// Frames between a frame's arrival and its peak reading (both modes, so the latency does not
+/// depend on the mode).
+const DETECTION_DELAY: usize = TRUE_PEAK_8X_DELAY;
+/// Frames replayed into the true-peak detector when true-peak mode is switched on while running.
+const REPLAY: usize = 2 * TRUE_PEAK_8X_DELAY + 4;
 
 /// Capacity (frames) of [`MasteringLimiter`]: 5 ms of lookahead at 384 kHz (1920 frames) plus
 /// the true-peak detector's delay, rounded up to a power of two.
@@ -25,6 +30,11 @@ pub const BASS_HOLD_FACTOR: usize = 8;
 pub const BASS_MIN_HOLD_MS: f64 = 25.0;
 
 /// Fixed-point scale of gains in the smoothing stage (2^30 = 1.0).
+/// The bass detector holds the full-band peak as long as the low-passed audio reaches at least
+/// `1 / BASS_HEADROOM` of it (bass-dominated waveforms, a little treble riding on them
+/// included); transients with little bass get only the normal hold.
+pub const BASS_HEADROOM: f32 = 1.5;
+
 const Q: u32 = 1 << 30;
 const Q_F32: f32 = Q as f32;
 /// Relative safety margin on the ceiling against `f32` rounding (2^-20, 1e-5 dB).
@@ -128,6 +138,86 @@ impl ChunkHold {
     }
 }
 
+/// The attack smoother: two moving averages in series whose lengths add up to `W + 1` (so the
+/// combined impulse response spans exactly `W` frames), on fixed-point gains. The running sums
+/// are integers, so they never drift and the average is exactly what the values allow.
+#[derive(Debug, Clone)]
+struct Attack<const N: usize> {
+    ring1: [u32; N],
+    ring2: [u64; N],
+    len1: usize,
+    len2: usize,
+    pos1: usize,
+    pos2: usize,
+    sum1: u64,
+    sum2: u64,
+    full: u64,
+    inv: f64,
+}
+
+impl<const N: usize> Attack<N> {
+    const fn new() -> Self {
+        Self {
+            ring1: [Q; N],
+            ring2: [Q as u64; N],
+            len1: 1,
+            len2: 1,
+            pos1: 0,
+            pos2: 0,
+            sum1: Q as u64,
+            sum2: Q as u64,
+            full: Q as u64,
+            inv: 1.0 / Q as f64,
+        }
+    }
+
+    /// Spans `window` frames (`1 ..= N`).
+    fn configure(&mut self, window: usize) {
+        self.len1 = window.div_ceil(2).clamp(1, N);
+        self.len2 = (window + 1 - self.len1).clamp(1, N);
+        self.full = (self.len1 * self.len2) as u64 * u64::from(Q);
+        self.inv = 1.0 / self.full as f64;
+        self.reset();
+    }
+
+    /// Back to unity gain.
+    fn reset(&mut self) {
+        let q1 = u64::from(Q);
+        self.ring1[..self.len1].fill(Q);
+        self.ring2[..self.len2].fill(self.len1 as u64 * q1);
+        self.pos1 = 0;
+        self.pos2 = 0;
+        self.sum1 = self.len1 as u64 * q1;
+        self.sum2 = self.full;
+    }
+
+    /// Pushes a fixed-point gain and returns the smoothed gain (exactly 1.0 at rest).
+    #[inline(always)]
+    fn push(&mut self, q: u32) -> f32 {
+        let old = self.ring1[self.pos1];
+        self.ring1[self.pos1] = q;
+        self.pos1 = if self.pos1 + 1 >= self.len1 {
+            0
+        } else {
+            self.pos1 + 1
+        };
+        self.sum1 = self.sum1 + u64::from(q) - u64::from(old);
+        let old = self.ring2[self.pos2];
+        self.ring2[self.pos2] = self.sum1;
+        self.pos2 = if self.pos2 + 1 >= self.len2 {
+            0
+        } else {
+            self.pos2 + 1
+        };
+        self.sum2 = self.sum2 + self.sum1 - old;
+        if self.sum2 == self.full {
+            1.0
+        } else {
+            (self.sum2 as f64 * self.inv) as f32
+        }
+    }
+}
+
 /// A lookahead brick-wall limiter for `CH` channels with capacity `N` frames, stereo-linked.
 ///
 /// # How the gain is made
@@ -143,11 +233,14 @@ impl ChunkHold {
 ///    (monotonic deque over a fixed ring: amortised O(1) per frame).
 /// 3. **Release**: the held gain is followed instantly downwards and recovers exponentially
 ///    (linear gain domain, `release_ms` time constant) upwards.
-/// 4. **Attack**: a moving average of length `W` over the released gain. Every value it averages
-///    at the moment a peak leaves the delay line was held at or below that peak's required
-///    gain, so the average is too: the ceiling holds, and the gain ramps down over the `W`
-///    frames before the peak, reaching the needed reduction exactly when the peak arrives.
-///    Gains in this stage are fixed-point (2^30 = unity), so the running sum never drifts.
+/// 4. **Attack**: two moving averages in series over the released gain, of lengths
+///    `ceil(W/2)` and `W + 1 - ceil(W/2)`, so their combined (triangular-trapezoid) weights
+///    span exactly `W` frames. Every value they average at the moment a peak leaves the delay
+///    line was held at or below that peak's required gain, so the average is too: the ceiling
+///    holds, and the gain glides down along an S-curve over the `W` frames before the peak,
+///    reaching the needed reduction exactly when the peak arrives (and the corner where the
+///    release starts is rounded the same way). Gains in this stage are fixed-point
+///    (2^30 = unity), so the running sums never drift.
 ///
 /// The audio is delayed by `L + DETECTOR_DELAY` frames, [`latency`](Processor::latency)
 /// (`L = round(lookahead_ms · fs / 1000)`); the detector delay is part of the latency in both
@@ -177,8 +270,7 @@ pub struct Limiter<const CH: usize, const N: usize> {
     window: usize,
     audio: [[f32; CH]; N],
     pos: usize,
-    true_peak: TruePeakDetector<CH>,
-    prev_peak: f32,
+    true_peak: TruePeak8x<CH>,
     dq_val: [u32; N],
     dq_idx: [u32; N],
     dq_head: usize,
@@ -188,11 +280,7 @@ pub struct Limiter<const CH: usize, const N: usize> {
     bass_hold: ChunkHold,
     release_coeff: f64,
     env: f64,
-    box_ring: [u32; N],
-    box_pos: usize,
-    box_sum: u64,
-    box_full: u64,
-    box_inv: f64,
+    attack: Attack<N>,
     ceiling: f32,
     gain: f32,
 }
@@ -209,8 +297,7 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
             window: 1,
             audio: [[0.0; CH]; N],
             pos: 0,
-            true_peak: TruePeakDetector::new(48_000.0),
-            prev_peak: 0.0,
+            true_peak: TruePeak8x::new(),
             dq_val: [0; N],
             dq_idx: [0; N],
             dq_head: 0,
@@ -220,11 +307,7 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
             bass_hold: ChunkHold::new(),
             release_coeff: 0.0,
             env: 1.0,
-            box_ring: [Q; N],
-            box_pos: 0,
-            box_sum: u64::from(Q),
-            box_full: u64::from(Q),
-            box_inv: 1.0 / f64::from(Q),
+            attack: Attack::new(),
             ceiling: (db_to_gain(params.ceiling_db) as f32) * CEILING_MARGIN,
             gain: 1.0,
         }
@@ -252,10 +335,9 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
             // Refill the detector's history from the audio ring so its next readings are
             // right at once.
             self.true_peak.reset();
-            let hist = (2 * TAPS_PER_PHASE).min(N - 1);
-            for i in (1..=hist).rev() {
+            for i in (1..=REPLAY.min(N - 1)).rev() {
                 let idx = (self.pos + N - i) % N;
-                self.prev_peak = self.true_peak.push_max(&self.audio[idx]);
+                self.true_peak.push(&self.audio[idx]);
             }
         }
         Ok(())
@@ -269,7 +351,7 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
     /// Lookahead in frames for `params` at `sample_rate`, checked against the capacity.
     fn lookahead_frames(params: &LimiterParams, sample_rate: f64) -> Result<usize> {
         let l = ms_to_samples(params.lookahead_ms, sample_rate);
-        let needed = l + DETECTOR_DELAY + 1;
+        let needed = l + DETECTION_DELAY.max(REPLAY) + 1;
         if needed > N {
             return Err(Error::CapacityExceeded {
                 needed,
@@ -284,9 +366,9 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         self.release_coeff = one_pole_coeff(self.params.release_ms, self.sample_rate);
     }
 
-    /// Frames of delay: lookahead plus the detector delay.
+    /// Frames of delay: lookahead plus the detection delay.
     fn delay(&self) -> usize {
-        self.lookahead + DETECTOR_DELAY
+        self.lookahead + DETECTION_DELAY
     }
 
     #[inline(always)]
@@ -307,26 +389,32 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         self.audio[pos] = x;
         self.pos = if pos + 1 == N { 0 } else { pos + 1 };
 
-        // 1. Detect (peak of frame n - DETECTOR_DELAY).
+        // 1. Detect (peak around frame n - DETECTION_DELAY).
         let peak = if true_peak {
-            let p = self.true_peak.push_max(&x);
-            let both = p.max(self.prev_peak);
-            self.prev_peak = p;
-            both
+            self.true_peak.push(&x)
         } else {
-            let idx = if pos >= DETECTOR_DELAY {
-                pos - DETECTOR_DELAY
+            let idx = if pos >= DETECTION_DELAY {
+                pos - DETECTION_DELAY
             } else {
-                pos + N - DETECTOR_DELAY
+                pos + N - DETECTION_DELAY
             };
             self.audio[idx].iter().fold(0.0f32, |m, &v| m.max(v.abs()))
         };
-        let mut lp = [0.0f64; CH];
-        for (ch, l) in lp.iter_mut().enumerate() {
-            *l = self.bass_lp.tick(ch, f64::from(x[ch]));
+
+        // Bass detector: the full-band peak, as far as the low-passed audio (times
+        // BASS_HEADROOM) accounts for it, held for the long bass hold.
+        let d_idx = if pos >= DETECTION_DELAY {
+            pos - DETECTION_DELAY
+        } else {
+            pos + N - DETECTION_DELAY
+        };
+        let xd = self.audio[d_idx];
+        let mut lp = 0.0f64;
+        for (ch, &v) in xd.iter().enumerate() {
+            lp = lp.max(self.bass_lp.tick(ch, f64::from(v)).abs());
         }
-        let bass = lp.iter().fold(0.0f64, |m, &v| m.max(v.abs())) as f32;
-        let bass = self.bass_hold.push(bass.to_bits());
+        let bass_in = peak.min(lp as f32 * BASS_HEADROOM);
+        let bass = self.bass_hold.push(bass_in.to_bits());
         // Peaks are non-negative finite floats: their bit patterns order like the values.
         let need = peak.to_bits().max(bass).max(self.ceiling.to_bits());
 
@@ -344,20 +432,8 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         self.env = env;
         let qe = (env * f64::from(Q)) as u32;
 
-        // 4. Moving average over W frames (exact fixed-point running sum).
-        let old = self.box_ring[self.box_pos];
-        self.box_ring[self.box_pos] = qe;
-        self.box_pos = if self.box_pos + 1 >= self.window {
-            0
-        } else {
-            self.box_pos + 1
-        };
-        self.box_sum = self.box_sum + u64::from(qe) - u64::from(old);
-        let g = if self.box_sum == self.box_full {
-            1.0
-        } else {
-            (self.box_sum as f64 * self.box_inv) as f32
-        };
+        // 4. Attack: two moving averages spanning W frames (exact fixed-point sums).
+        let g = self.attack.push(qe);
         self.gain = g;
         for ch in 0..CH {
             frame[ch] = y[ch] * g;
@@ -415,9 +491,7 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         self.prepared = true;
         self.lookahead = l;
         self.window = l + 1;
-        self.box_full = self.window as u64 * u64::from(Q);
-        self.box_inv = 1.0 / self.box_full as f64;
-        self.true_peak.set_sample_rate(spec.sample_rate);
+        self.attack.configure(self.window);
         self.bass_lp = Biquad::new(bass);
         let hold = (BASS_HOLD_FACTOR * self.window)
             .max(ms_to_samples(BASS_MIN_HOLD_MS, spec.sample_rate));
@@ -431,16 +505,13 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         self.audio = [[0.0; CH]; N];
         self.pos = 0;
         self.true_peak.reset();
-        self.prev_peak = 0.0;
         self.dq_head = 0;
         self.dq_len = 0;
         self.counter = 0;
         self.bass_lp.reset();
         self.bass_hold.reset();
         self.env = 1.0;
-        self.box_ring = [Q; N];
-        self.box_pos = 0;
-        self.box_sum = self.box_full;
+        self.attack.reset();
         self.gain = 1.0;
     }
 

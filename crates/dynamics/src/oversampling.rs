@@ -23,7 +23,7 @@ const STAGE_K: [usize; STAGES] = [19, 7, 4];
 const MAX_TAPS: usize = 2 * 19 + 2;
 const KAISER_BETA: f64 = 10.0;
 
-fn bessel_i0(x: f64) -> f64 {
+pub(crate) fn bessel_i0(x: f64) -> f64 {
     let (mut sum, mut term, mut k) = (1.0f64, 1.0f64, 1.0f64);
     let q = 0.25 * x * x;
     while term > 1e-17 * sum {
@@ -34,16 +34,18 @@ fn bessel_i0(x: f64) -> f64 {
     sum
 }
 
-/// The full impulse response (`4K + 3` taps, f64) of the half-band prototype with parameter `k`,
-/// normalised to unity gain at DC.
-pub fn half_band_taps(k: usize, out: &mut [f64]) -> usize {
-    let m = 4 * k + 3;
+/// Writes the impulse response of a half-band low-pass with `4K + 3` taps (Kaiser-windowed
+/// sinc with parameter `beta`) into `out[..4K + 3]` and returns the length. The taps at even
+/// offsets from the centre are exactly 0, the centre tap is exactly 1/2, and the other taps are
+/// scaled to sum to 1/2, so both polyphase branches have unity gain at DC.
+pub fn half_band_taps(k: usize, beta: f64, out: &mut [f64]) -> usize {
+    let m = (4 * k + 3).min(out.len());
     let c = (2 * k + 1) as f64;
-    let norm = bessel_i0(KAISER_BETA);
+    let norm = bessel_i0(beta);
     for (i, t) in out.iter_mut().enumerate().take(m) {
         let x = i as f64 - c;
         let r = x / (c + 1.0);
-        let w = bessel_i0(KAISER_BETA * libm::sqrt((1.0 - r * r).max(0.0))) / norm;
+        let w = bessel_i0(beta * libm::sqrt((1.0 - r * r).max(0.0))) / norm;
         let s = if x == 0.0 {
             1.0
         } else {
@@ -91,7 +93,7 @@ struct HalfBand<const CH: usize> {
 }
 
 #[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     // Four partial sums let the compiler vectorise without reassociating.
     let mut acc = [0.0f32; 4];
     let (ac, ar) = a.split_at(a.len() & !3);
@@ -111,7 +113,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 impl<const CH: usize> HalfBand<CH> {
     fn new(k: usize) -> Self {
         let mut full = [0.0f64; 4 * 19 + 3];
-        let m = half_band_taps(k, &mut full);
+        let m = half_band_taps(k, KAISER_BETA, &mut full);
         let len = 2 * k + 2;
         let mut taps = [0.0f32; MAX_TAPS];
         // taps[len - 1 - j] = h[2j]: multiplies the sample j steps back (window is oldest first).
@@ -286,7 +288,7 @@ mod tests {
 
     fn response_db(k: usize, f: f64) -> f64 {
         let mut h = [0.0f64; 4 * 19 + 3];
-        let m = half_band_taps(k, &mut h);
+        let m = half_band_taps(k, KAISER_BETA, &mut h);
         let (mut re, mut im) = (0.0, 0.0);
         for (i, &t) in h.iter().enumerate().take(m) {
             let w = 2.0 * core::f64::consts::PI * f * i as f64;
