@@ -3,7 +3,7 @@
 use crate::error::Result;
 use crate::report::{AnalysisReport, BandBalance};
 use crate::targets::Target;
-use lathe_core::{ProcessSpec, Processor};
+use lathe_core::ProcessSpec;
 use lathe_eq::Crossover;
 use lathe_loudness::LoudnessMeter;
 use lathe_stereo::CorrelationMeter;
@@ -22,7 +22,8 @@ const BALANCE_NAMES: [&str; 4] = ["low", "low-mid", "high-mid", "high"];
 #[derive(Debug)]
 pub struct Analyzer<const CH: usize> {
     sample_rate: f64,
-    meter: LoudnessMeter<CH>,
+    /// Boxed: the meter's gating histograms are a few hundred KB.
+    meter: Box<LoudnessMeter<CH>>,
     correlation: Option<CorrelationMeter>,
     stereo_energy: f64,
     mono_energy: f64,
@@ -46,7 +47,7 @@ impl<const CH: usize> Analyzer<CH> {
     pub fn new(sample_rate: f64) -> Result<Self> {
         let spec = ProcessSpec::new(sample_rate, 1);
         spec.validate()?;
-        let meter = LoudnessMeter::new(sample_rate)?;
+        let meter = Box::new(LoudnessMeter::new(sample_rate)?);
         let correlation = if CH == 2 {
             Some(CorrelationMeter::new(sample_rate, 200.0)?)
         } else {
@@ -146,11 +147,11 @@ impl<const CH: usize> Analyzer<CH> {
     pub fn report(&self, target: Option<&Target>) -> AnalysisReport {
         let r = self.meter.readings();
         let n = self.frames.max(1) as f64;
-        let dc = self
-            .sums
-            .iter()
-            .map(|s| s / n)
-            .fold(0.0f64, |a, b| if b.abs() > a.abs() { b } else { a });
+        let dc =
+            self.sums
+                .iter()
+                .map(|s| s / n)
+                .fold(0.0f64, |a, b| if b.abs() > a.abs() { b } else { a });
         let total: f64 = self.band_energy.iter().sum();
         let spectrum = (0..4)
             .map(|i| BandBalance {

@@ -237,14 +237,14 @@ impl<const CH: usize, P: Processor<2>> Processor<CH> for StereoOnly<P> {
 /// One stage's processor.
 #[derive(Debug)]
 pub(crate) enum Stage<const CH: usize> {
-    Input(InputStage<CH>),
+    Input(Box<InputStage<CH>>),
     Eq(Box<ParametricEq<CH, MAX_EQ_BANDS>>),
     Compressor(Box<Compressor<CH>>),
     Multiband(Box<Multiband<CH>>),
     Stereo(Box<StereoOnly<StereoImager>>, Option<Box<BassMono<CH>>>),
     Saturation(Box<Saturation<CH>>),
     Reverb(Box<StereoOnly<Reverb<Vec<f32>>>>),
-    Gain(GainStage),
+    Gain(Box<GainStage>),
     Limiter(Box<MasteringLimiter<CH>>),
 }
 
@@ -267,7 +267,7 @@ macro_rules! each_stage {
 impl<const CH: usize> Stage<CH> {
     fn build(cfg: &StageConfig, sample_rate: f64) -> lathe_core::Result<Self> {
         Ok(match cfg {
-            StageConfig::Input(c) => Stage::Input(InputStage::new(c)),
+            StageConfig::Input(c) => Stage::Input(Box::new(InputStage::new(c))),
             StageConfig::Eq(c) => {
                 let mut eq = Box::new(ParametricEq::new());
                 eq.prepare(&ProcessSpec::new(sample_rate, 1))?;
@@ -303,7 +303,7 @@ impl<const CH: usize> Stage<CH> {
                     reverb_params(c),
                 ))))
             }
-            StageConfig::Gain(c) => Stage::Gain(GainStage::new(c.gain_db)),
+            StageConfig::Gain(c) => Stage::Gain(Box::new(GainStage::new(c.gain_db))),
             StageConfig::Limiter(c) => {
                 Stage::Limiter(Box::new(MasteringLimiter::new(limiter_params(c))))
             }
@@ -534,29 +534,31 @@ impl<const CH: usize> MasteringChain<CH> {
     /// [`Error::Config`] for invalid values or a structural change (rebuild the chain for
     /// those), [`Error::Stage`] when the DSP rejects the values; the old parameters stay.
     pub fn set_stage(&mut self, index: usize, config: StageConfig) -> Result<()> {
-        ChainConfig::new(vec![config.clone()]).validate().map_err(|e| match e {
-            ConfigError::OutOfRange {
-                kind,
-                key,
-                value,
-                min,
-                max,
-                ..
-            } => ConfigError::OutOfRange {
-                stage: index,
-                kind,
-                key,
-                value,
-                min,
-                max,
-            },
-            ConfigError::Invalid { kind, reason, .. } => ConfigError::Invalid {
-                stage: index,
-                kind,
-                reason,
-            },
-            other => other,
-        })?;
+        ChainConfig::new(vec![config.clone()])
+            .validate()
+            .map_err(|e| match e {
+                ConfigError::OutOfRange {
+                    kind,
+                    key,
+                    value,
+                    min,
+                    max,
+                    ..
+                } => ConfigError::OutOfRange {
+                    stage: index,
+                    kind,
+                    key,
+                    value,
+                    min,
+                    max,
+                },
+                ConfigError::Invalid { kind, reason, .. } => ConfigError::Invalid {
+                    stage: index,
+                    kind,
+                    reason,
+                },
+                other => other,
+            })?;
         let slot = self.slots.get_mut(index).ok_or_else(|| no_stage(index))?;
         let kind = config.kind();
         let same = slot.stage.update(&config).map_err(|source| Error::Stage {

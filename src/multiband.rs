@@ -216,9 +216,7 @@ impl<const CH: usize> Processor<CH> for Multiband<CH> {
 
     fn latency(&self) -> usize {
         // Band compressors have no lookahead here, so every band has the same delay.
-        self.compressors
-            .first()
-            .map_or(0, Processor::<CH>::latency)
+        self.compressors.first().map_or(0, Processor::<CH>::latency)
     }
 }
 

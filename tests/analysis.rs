@@ -23,8 +23,18 @@ fn a_clean_mix_has_no_problems_beyond_loudness() {
     let r = analyse(&mix);
     assert!(r.integrated_lufs.is_finite());
     assert!(r.plr_db > 0.0 && r.correlation > 0.5, "{r:?}");
-    assert!(codes(&r).iter().all(|c| *c == "too-quiet" || *c == "too-loud"), "{:?}", r.problems);
-    let shares: f64 = r.spectrum.iter().map(|b| 10f64.powf(b.share_db / 10.0)).sum();
+    assert!(
+        codes(&r)
+            .iter()
+            .all(|c| *c == "too-quiet" || *c == "too-loud"),
+        "{:?}",
+        r.problems
+    );
+    let shares: f64 = r
+        .spectrum
+        .iter()
+        .map(|b| 10f64.powf(b.share_db / 10.0))
+        .sum();
     assert!((shares - 1.0).abs() < 0.15, "band shares sum to {shares}");
 }
 
@@ -39,9 +49,16 @@ fn inverted_polarity_dc_and_clipping_are_flagged() {
     let dc: Vec<[f32; 2]> = x.iter().map(|&s| [s + 0.02, s + 0.02]).collect();
     assert!(codes(&analyse(&dc)).contains(&"dc-offset"));
 
-    let clipped: Vec<[f32; 2]> = x.iter().map(|&s| [(s * 20.0).clamp(-1.0, 1.0); 2]).collect();
+    let clipped: Vec<[f32; 2]> = x
+        .iter()
+        .map(|&s| [(s * 20.0).clamp(-1.0, 1.0); 2])
+        .collect();
     let r = analyse(&clipped);
-    assert!(r.clipped_runs > 10 && codes(&r).contains(&"clipping"), "{:?}", r.problems);
+    assert!(
+        r.clipped_runs > 10 && codes(&r).contains(&"clipping"),
+        "{:?}",
+        r.problems
+    );
 }
 
 #[test]

@@ -19,7 +19,12 @@ fn dense_mix(seconds: f64, lufs: f64) -> Vec<[f32; 2]> {
 }
 
 /// Runs a whole job in memory, in blocks of 1000 frames (so block edges fall anywhere).
-fn master(input: &[[f32; 2]], chain: &ChainConfig, target: &Target, normalize: bool) -> (Vec<[f32; 2]>, Mastering<2>) {
+fn master(
+    input: &[[f32; 2]],
+    chain: &ChainConfig,
+    target: &Target,
+    normalize: bool,
+) -> (Vec<[f32; 2]>, Mastering<2>) {
     let mut job = Mastering::<2>::new(chain, target, FS, normalize).unwrap();
     loop {
         match job.pass() {
@@ -45,15 +50,31 @@ fn master(input: &[[f32; 2]], chain: &ChainConfig, target: &Target, normalize: b
 }
 
 fn check(out: &[[f32; 2]], input_len: usize, target: &Target) -> (f64, f64) {
-    assert_eq!(out.len(), input_len, "output length must equal input length");
+    assert_eq!(
+        out.len(),
+        input_len,
+        "output length must equal input length"
+    );
     let mut m = LoudnessMeter::<2>::new(FS).unwrap();
     m.process(out);
     let l = m.integrated_lufs();
     let tp = m.true_peak_dbtp();
-    assert!((l - target.integrated_lufs).abs() <= 0.1, "integrated {l:.3} LUFS, target {}", target.integrated_lufs);
-    assert!(tp <= target.ceiling_dbtp, "true peak {tp:.3} dBTP above ceiling {}", target.ceiling_dbtp);
-    let tp8 = analysis::true_peak_8x_db(&signals::channel(out, 0)).max(analysis::true_peak_8x_db(&signals::channel(out, 1)));
-    assert!(tp8 <= target.ceiling_dbtp + 0.1, "independent 8x true peak {tp8:.3} dBTP");
+    assert!(
+        (l - target.integrated_lufs).abs() <= 0.1,
+        "integrated {l:.3} LUFS, target {}",
+        target.integrated_lufs
+    );
+    assert!(
+        tp <= target.ceiling_dbtp,
+        "true peak {tp:.3} dBTP above ceiling {}",
+        target.ceiling_dbtp
+    );
+    let tp8 = analysis::true_peak_8x_db(&signals::channel(out, 0))
+        .max(analysis::true_peak_8x_db(&signals::channel(out, 1)));
+    assert!(
+        tp8 <= target.ceiling_dbtp + 0.1,
+        "independent 8x true peak {tp8:.3} dBTP"
+    );
     (l, tp)
 }
 
@@ -65,7 +86,12 @@ fn every_preset_hits_minus_14_at_minus_1_dbtp() {
         let (out, job) = master(&input, &p.chain(&target), &target, true);
         let (l, tp) = check(&out, input.len(), &target);
         let plan = job.plan();
-        eprintln!("{}: {l:.3} LUFS, {tp:.3} dBTP, gain {:.2} dB, renders {}", p.name(), plan.gain_db, plan.renders);
+        eprintln!(
+            "{}: {l:.3} LUFS, {tp:.3} dBTP, gain {:.2} dB, renders {}",
+            p.name(),
+            plan.gain_db,
+            plan.renders
+        );
     }
 }
 
@@ -77,7 +103,11 @@ fn a_hard_push_from_minus_17_to_minus_9_hits_the_target_cleanly() {
     let (out, job) = master(&input, &chain, &target, false);
     let (l, tp) = check(&out, input.len(), &target);
     let plan = job.plan();
-    assert!(plan.renders <= 2, "the model should make re-renders rare; took {}", plan.renders);
+    assert!(
+        plan.renders <= 2,
+        "the model should make re-renders rare; took {}",
+        plan.renders
+    );
 
     // Transparency: energy left after removing a slowly varying gain (least-squares gain per
     // 10 ms block) between input and output, relative to the output energy.
@@ -103,29 +133,77 @@ fn a_hard_push_from_minus_17_to_minus_9_hits_the_target_cleanly() {
         "-17 -> -9 LUFS: {l:.3} LUFS, {tp:.3} dBTP, gain {:.2} dB, renders {}, residual {residual_db:.1} dB",
         plan.gain_db, plan.renders
     );
-    assert!(residual_db < -30.0, "limiter residual {residual_db:.1} dB re output (distortion)");
+    assert!(
+        residual_db < -30.0,
+        "limiter residual {residual_db:.1} dB re output (distortion)"
+    );
 }
 
 #[test]
 fn output_is_aligned_to_input() {
     // A quiet signal: nothing limits, so the output is the input times one gain, in place.
-    let input: Vec<[f32; 2]> = signals::to_frames(&signals::pink_noise(0.02, 5, (FS * 8.0) as usize));
+    let input: Vec<[f32; 2]> =
+        signals::to_frames(&signals::pink_noise(0.02, 5, (FS * 8.0) as usize));
     let target = Target::custom(-30.0, -1.0);
     // An empty chain: the job adds only the gain and the true-peak limiter.
     let (out, _) = master(&input, &ChainConfig::default(), &target, false);
     assert_eq!(out.len(), input.len());
-    let g = (0..input.len()).map(|i| f64::from(out[i][0]) / f64::from(input[i][0])).filter(|r| r.is_finite());
+    let g = (0..input.len())
+        .map(|i| f64::from(out[i][0]) / f64::from(input[i][0]))
+        .filter(|r| r.is_finite());
     let ratios: Vec<f64> = g.skip(48_000).collect();
     let mean = ratios.iter().sum::<f64>() / ratios.len() as f64;
     let worst = ratios.iter().fold(0.0f64, |m, r| m.max((r - mean).abs()));
-    assert!(worst < 1e-3 * mean.abs(), "output is not the input times a constant gain: {worst}");
+    assert!(
+        worst < 1e-3 * mean.abs(),
+        "output is not the input times a constant gain: {worst}"
+    );
 }
 
 #[test]
 fn silence_is_an_error_not_a_panic() {
     let input = vec![[0.0f32; 2]; 48_000];
     let target = Target::by_name("spotify").unwrap();
-    let mut job = Mastering::<2>::new(&Preset::Streaming.chain(&target), &target, FS, true).unwrap();
+    let mut job =
+        Mastering::<2>::new(&Preset::Streaming.chain(&target), &target, FS, true).unwrap();
     job.feed(&input);
     assert!(matches!(job.end_pass(), Err(lathe::Error::Silent)));
+}
+
+#[test]
+fn every_preset_chain_is_aligned_by_cross_correlation() {
+    // Whole presets mix minimum-phase EQ with linear-phase oversampling; after latency
+    // compensation the output must still line up with the input: the cross-correlation of
+    // white noise peaks at lag 0, and the output is exactly as long as the input. Multiband
+    // stages are left out: their Linkwitz-Riley sum is an all-pass by design, a phase
+    // rotation (tested flat in tests/chain.rs) that moves a correlation peak without delaying.
+    let input = signals::to_frames::<2>(&signals::white_noise(0.05, 9, (FS * 2.0) as usize));
+    let target = Target::by_name("spotify").unwrap();
+    for p in Preset::ALL {
+        let mut cfg = p.chain(&target);
+        cfg.stages
+            .retain(|s| !matches!(s, lathe::StageConfig::Multiband(_)));
+        let chain = lathe::MasteringChain::<2>::from_config(&cfg, FS, 1024).unwrap();
+        let mut c = lathe::Compensated::new(chain);
+        let mut out = Vec::new();
+        for b in input.chunks(777) {
+            c.render(b, &mut out);
+        }
+        c.finish(&mut out);
+        assert_eq!(out.len(), input.len(), "{}", p.name());
+        let xcorr = |lag: isize| -> f64 {
+            (20_000..input.len() - 20_000)
+                .map(|i| f64::from(input[i][0]) * f64::from(out[(i as isize + lag) as usize][0]))
+                .sum()
+        };
+        let best = (-8isize..=8)
+            .max_by(|&a, &b| xcorr(a).total_cmp(&xcorr(b)))
+            .unwrap();
+        assert_eq!(
+            best,
+            0,
+            "{}: output is {best} frames off the input",
+            p.name()
+        );
+    }
 }

@@ -141,7 +141,8 @@ pub(crate) fn normalise_chain(chain: &ChainConfig, target: &Target) -> (ChainCon
     let (gi, li) = match &c.stages[li - 1] {
         StageConfig::Gain(g) if li > 1 && !g.bypass => (li - 1, li),
         _ => {
-            c.stages.insert(li, StageConfig::Gain(GainConfig::default()));
+            c.stages
+                .insert(li, StageConfig::Gain(GainConfig::default()));
             (li, li + 1)
         }
     };
@@ -253,7 +254,9 @@ impl<const CH: usize> Mastering<CH> {
                     return Err(Error::Order("limiter missing"));
                 };
                 let centre = self.target.integrated_lufs - (l_in + self.trim_db);
-                let grid: Vec<f64> = (0..=60).map(|k| centre - 10.0 + 0.5 * f64::from(k)).collect();
+                let grid: Vec<f64> = (0..=60)
+                    .map(|k| centre - 10.0 + 0.5 * f64::from(k))
+                    .collect();
                 let lookahead = ms_to_samples(lim.lookahead_ms, self.sample_rate);
                 self.model = Some(LimiterModel::new(
                     self.sample_rate,
@@ -280,7 +283,9 @@ impl<const CH: usize> Mastering<CH> {
                 self.start_render()?;
                 Ok(())
             }
-            _ => Err(Error::Order("end_pass outside the analysis and model passes")),
+            _ => Err(Error::Order(
+                "end_pass outside the analysis and model passes",
+            )),
         }
     }
 
