@@ -51,23 +51,79 @@ fn chain(c: &mut Criterion) {
             "eq 5-band",
             one(StageConfig::Eq(EqConfig {
                 bands: vec![
-                    EqBandConfig { kind: EqKind::Highpass, freq_hz: 25.0, ..Default::default() },
-                    EqBandConfig { kind: EqKind::LowShelf, freq_hz: 100.0, gain_db: 1.0, ..Default::default() },
-                    EqBandConfig { kind: EqKind::Peak, freq_hz: 400.0, gain_db: -1.5, q: 1.2, ..Default::default() },
-                    EqBandConfig { kind: EqKind::Peak, freq_hz: 3_000.0, gain_db: 1.0, q: 0.9, ..Default::default() },
-                    EqBandConfig { kind: EqKind::HighShelf, freq_hz: 10_000.0, gain_db: 1.5, ..Default::default() },
+                    EqBandConfig {
+                        kind: EqKind::Highpass,
+                        freq_hz: 25.0,
+                        ..Default::default()
+                    },
+                    EqBandConfig {
+                        kind: EqKind::LowShelf,
+                        freq_hz: 100.0,
+                        gain_db: 1.0,
+                        ..Default::default()
+                    },
+                    EqBandConfig {
+                        kind: EqKind::Peak,
+                        freq_hz: 400.0,
+                        gain_db: -1.5,
+                        q: 1.2,
+                        ..Default::default()
+                    },
+                    EqBandConfig {
+                        kind: EqKind::Peak,
+                        freq_hz: 3_000.0,
+                        gain_db: 1.0,
+                        q: 0.9,
+                        ..Default::default()
+                    },
+                    EqBandConfig {
+                        kind: EqKind::HighShelf,
+                        freq_hz: 10_000.0,
+                        gain_db: 1.5,
+                        ..Default::default()
+                    },
                 ],
                 bypass: false,
             })),
         ),
-        ("compressor", one(StageConfig::Compressor(CompressorConfig::default()))),
-        ("multiband 3-band", one(StageConfig::Multiband(MultibandConfig::default()))),
-        ("stereo width", one(StageConfig::Stereo(StereoConfig { width: 1.2, ..Default::default() }))),
-        ("stereo bass mono", one(StageConfig::Stereo(StereoConfig { bass_mono_hz: Some(120.0), ..Default::default() }))),
-        ("saturation 4x", one(StageConfig::Saturation(SaturationConfig::default()))),
+        (
+            "compressor",
+            one(StageConfig::Compressor(CompressorConfig::default())),
+        ),
+        (
+            "multiband 3-band",
+            one(StageConfig::Multiband(MultibandConfig::default())),
+        ),
+        (
+            "stereo width",
+            one(StageConfig::Stereo(StereoConfig {
+                width: 1.2,
+                ..Default::default()
+            })),
+        ),
+        (
+            "stereo bass mono",
+            one(StageConfig::Stereo(StereoConfig {
+                bass_mono_hz: Some(120.0),
+                ..Default::default()
+            })),
+        ),
+        (
+            "saturation 4x",
+            one(StageConfig::Saturation(SaturationConfig::default())),
+        ),
         ("reverb", one(StageConfig::Reverb(ReverbConfig::default()))),
-        ("gain", one(StageConfig::Gain(GainConfig { gain_db: 3.0, bypass: false }))),
-        ("limiter true-peak", one(StageConfig::Limiter(LimiterConfig::default()))),
+        (
+            "gain",
+            one(StageConfig::Gain(GainConfig {
+                gain_db: 3.0,
+                bypass: false,
+            })),
+        ),
+        (
+            "limiter true-peak",
+            one(StageConfig::Limiter(LimiterConfig::default())),
+        ),
     ];
     bench_chain(c, "chain/stage stereo 48k", stages);
 }

@@ -18,7 +18,10 @@ impl TrackSource<2> for Memory {
     fn read(&mut self, track: usize, source_frame: u64, out: &mut [[f32; 2]]) {
         let t = &self.0[track];
         for (i, f) in out.iter_mut().enumerate() {
-            *f = t.get(source_frame as usize + i).copied().unwrap_or([0.0; 2]);
+            *f = t
+                .get(source_frame as usize + i)
+                .copied()
+                .unwrap_or([0.0; 2]);
         }
     }
 }
@@ -43,14 +46,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let refs: Vec<&LoudnessMeter<2>> = meters.iter().collect();
     let plan = plan_album(&refs, LoudnessMode::LoudestTrack, &target)?;
-    println!("album {:.2} LUFS; gains {:?} dB", plan.album_lufs, plan.gains_db);
+    println!(
+        "album {:.2} LUFS; gains {:?} dB",
+        plan.album_lufs, plan.gains_db
+    );
 
     // 2. Render every track through the same chain, only the gain differs.
     let mut mastered = Vec::new();
     for (mix, gain) in mixes.iter().zip(&plan.gains_db) {
         let cfg = track_chain(&ChainConfig::default(), &target, *gain);
         let chain = MasteringChain::<2>::from_config(&cfg, fs, 4096)?;
-        println!("track chain latency {} frames (compensated)", Processor::<2>::latency(&chain));
+        println!(
+            "track chain latency {} frames (compensated)",
+            Processor::<2>::latency(&chain)
+        );
         let mut c = Compensated::new(chain);
         let mut out = Vec::with_capacity(mix.len());
         c.render(mix, &mut out);
@@ -89,7 +98,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         album.extend_from_slice(&block[..n]);
     }
-    println!("album: {} frames ({:.2} s)", album.len(), album.len() as f64 / fs);
+    println!(
+        "album: {} frames ({:.2} s)",
+        album.len(),
+        album.len() as f64 / fs
+    );
 
     let path = std::env::temp_dir().join("lathe-album.wav");
     let spec = hound::WavSpec {

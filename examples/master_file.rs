@@ -8,15 +8,21 @@ use lathe::{Mastering, Pass, Preset, RenderOutcome, Target};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let target = Target::by_name(args.get(3).map_or("spotify", String::as_str)).ok_or("unknown target")?;
+    let target =
+        Target::by_name(args.get(3).map_or("spotify", String::as_str)).ok_or("unknown target")?;
     let (input, fs) = match args.get(1) {
         Some(p) => read(p)?,
-        None => (lathe_testkit::signals::music_like(48_000.0, 10.0, -6.0, 3), 48_000.0),
+        None => (
+            lathe_testkit::signals::music_like(48_000.0, 10.0, -6.0, 3),
+            48_000.0,
+        ),
     };
-    let out_path = args
-        .get(2)
-        .cloned()
-        .unwrap_or_else(|| std::env::temp_dir().join("lathe-mastered.wav").display().to_string());
+    let out_path = args.get(2).cloned().unwrap_or_else(|| {
+        std::env::temp_dir()
+            .join("lathe-mastered.wav")
+            .display()
+            .to_string()
+    });
 
     let chain = Preset::Streaming.chain(&target);
     let mut job = Mastering::<2>::new(&chain, &target, fs, true)?;
@@ -53,10 +59,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let before = job.input_report();
     let after = job.output_report().ok_or("no output")?;
     let plan = job.plan();
-    println!("target   {} ({} LUFS, {} dBTP)", target.name, target.integrated_lufs, target.ceiling_dbtp);
-    println!("before   {:6.2} LUFS  {:6.2} dBTP  LRA {:4.1} LU", before.integrated_lufs, before.true_peak_dbtp, before.loudness_range_lu);
-    println!("after    {:6.2} LUFS  {:6.2} dBTP  LRA {:4.1} LU", after.integrated_lufs, after.true_peak_dbtp, after.loudness_range_lu);
-    println!("trim {:+.2} dB, gain into limiter {:+.2} dB, {} render pass(es)", plan.trim_db, plan.gain_db, plan.renders);
+    println!(
+        "target   {} ({} LUFS, {} dBTP)",
+        target.name, target.integrated_lufs, target.ceiling_dbtp
+    );
+    println!(
+        "before   {:6.2} LUFS  {:6.2} dBTP  LRA {:4.1} LU",
+        before.integrated_lufs, before.true_peak_dbtp, before.loudness_range_lu
+    );
+    println!(
+        "after    {:6.2} LUFS  {:6.2} dBTP  LRA {:4.1} LU",
+        after.integrated_lufs, after.true_peak_dbtp, after.loudness_range_lu
+    );
+    println!(
+        "trim {:+.2} dB, gain into limiter {:+.2} dB, {} render pass(es)",
+        plan.trim_db, plan.gain_db, plan.renders
+    );
     println!("wrote {out_path}");
     Ok(())
 }
@@ -68,10 +86,16 @@ fn read(path: &str) -> Result<(Vec<[f32; 2]>, f64), Box<dyn std::error::Error>> 
         hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>()?,
         hound::SampleFormat::Int => {
             let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-            reader.samples::<i32>().map(|s| s.map(|v| v as f32 * scale)).collect::<Result<_, _>>()?
+            reader
+                .samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect::<Result<_, _>>()?
         }
     };
     let ch = usize::from(spec.channels);
-    let frames = samples.chunks(ch).map(|f| if ch == 1 { [f[0], f[0]] } else { [f[0], f[1]] }).collect();
+    let frames = samples
+        .chunks(ch)
+        .map(|f| if ch == 1 { [f[0], f[0]] } else { [f[0], f[1]] })
+        .collect();
     Ok((frames, f64::from(spec.sample_rate)))
 }

@@ -12,7 +12,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let amp = 10f64.powf(-23.0 / 20.0);
             let tone = (0..48_000 * 20)
                 .map(|n| {
-                    let x = (amp * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / 48_000.0).sin()) as f32;
+                    let x = (amp
+                        * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / 48_000.0).sin())
+                        as f32;
                     [x, x]
                 })
                 .collect();
@@ -42,7 +44,10 @@ fn read_stereo(path: &str) -> Result<(Vec<[f32; 2]>, f64), Box<dyn std::error::E
         hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>()?,
         hound::SampleFormat::Int => {
             let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-            reader.samples::<i32>().map(|s| s.map(|v| v as f32 * scale)).collect::<Result<_, _>>()?
+            reader
+                .samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect::<Result<_, _>>()?
         }
     };
     let ch = usize::from(spec.channels);
