@@ -1,7 +1,7 @@
 //! Linkwitz–Riley crossovers that sum back to an all-pass.
 
 use crate::design::coeffs_response;
-use crate::eq::{DEFAULT_SAMPLE_RATE, DEFAULT_SMOOTHING_MS, SANITIZE_FRAMES, SEGMENT_FRAMES};
+use crate::eq::{DEFAULT_SAMPLE_RATE, DEFAULT_SMOOTHING_MS, MAX_SMOOTHING_MS, SANITIZE_FRAMES};
 use crate::params::MIN_FREQ_HZ;
 use crate::svf::{SvfCoeffs, SvfState};
 use core::f64::consts::{PI, SQRT_2};
@@ -47,10 +47,6 @@ struct Split {
     c: SvfCoeffs,
     log2_freq: Smoothed,
     gliding: bool,
-    seg_left: u32,
-    seg_last: bool,
-    seg_target: SvfCoeffs,
-    step: SvfCoeffs,
 }
 
 /// A Linkwitz–Riley crossover splitting `CH` channels into `BANDS` bands (2 or more) at
@@ -67,8 +63,9 @@ struct Split {
 /// domain, which is what a crossover must guarantee; near Nyquist the slopes are those of
 /// the bilinear design.
 ///
-/// Frequency changes while running glide (log scale, 20 ms) with the same segment-wise,
-/// provably stable coefficient interpolation as [`ParametricEq`](crate::ParametricEq).
+/// Frequency changes while running glide on a log scale over
+/// [`smoothing_ms`](Crossover::smoothing_ms) (20 ms by default), redesigned every sample; the
+/// SVF stays stable under any such modulation (see [`crate::svf`]).
 /// Non-finite input: state is checked every [`SANITIZE_FRAMES`] frames on a fixed grid and
 /// cleared when not finite, as in the EQ.
 ///
@@ -124,10 +121,6 @@ impl<const CH: usize, const BANDS: usize> Crossover<CH, BANDS> {
             c: SvfCoeffs::IDENTITY,
             log2_freq: Smoothed::new(0.0),
             gliding: false,
-            seg_left: 0,
-            seg_last: false,
-            seg_target: SvfCoeffs::IDENTITY,
-            step: SvfCoeffs::IDENTITY,
         };
         let mut x = Self {
             order,
@@ -156,6 +149,25 @@ impl<const CH: usize, const BANDS: usize> Crossover<CH, BANDS> {
         self.order = order;
         self.snap();
         self.reset();
+    }
+
+    /// Glide time of frequency changes in ms (20 by default).
+    pub fn smoothing_ms(&self) -> f64 {
+        self.smoothing_ms
+    }
+
+    /// Sets the glide time of later frequency changes, in ms (0 = jumps: stable, but may
+    /// click).
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] (`"smoothing_ms"`, 0 ..= [`MAX_SMOOTHING_MS`]).
+    pub fn set_smoothing_ms(&mut self, ms: f64) -> Result<()> {
+        Error::check_range("smoothing_ms", ms, 0.0, MAX_SMOOTHING_MS)?;
+        self.smoothing_ms = ms;
+        for s in &mut self.splits {
+            s.log2_freq.set_ramp(ms, self.sample_rate);
+        }
+        Ok(())
     }
 
     /// The `BANDS − 1` crossover frequencies in Hz.
@@ -188,7 +200,6 @@ impl<const CH: usize, const BANDS: usize> Crossover<CH, BANDS> {
                 let lf = libm::log2(f);
                 if split.gliding || lf != split.log2_freq.target() {
                     split.log2_freq.set_target(lf);
-                    split.seg_last = false;
                     split.gliding = true;
                     self.moving = true;
                 }
@@ -273,45 +284,26 @@ impl<const CH: usize, const BANDS: usize> Crossover<CH, BANDS> {
             s.c = c;
             s.log2_freq.set_ramp(ramp_ms, self.sample_rate);
             s.log2_freq.set_immediate(libm::log2(self.freqs[i]));
-            s.seg_left = 0;
-            s.seg_last = false;
             s.gliding = false;
         }
         self.moving = false;
     }
 
-    /// Advances the glides by one sample.
+    /// Advances the glides by one sample: the coefficients are designed exactly for every
+    /// sample (a tangent per gliding split), so the time-varying all-pass stays smooth.
     fn advance(&mut self) {
         let mut any = false;
         for i in 0..BANDS - 1 {
-            let target_hz = self.freqs[i];
-            let s = &mut self.splits[i];
-            if !s.gliding {
+            if !self.splits[i].gliding {
                 continue;
             }
-            if s.seg_left == 0 {
-                let lf = s.log2_freq.skip(SEGMENT_FRAMES as usize);
-                s.seg_last = !s.log2_freq.is_smoothing();
-                let f = if s.seg_last {
-                    target_hz
-                } else {
-                    libm::exp2(lf)
-                };
-                let c = self.split_coeffs(f);
-                let s = &mut self.splits[i];
-                s.seg_target = c;
-                s.step = s.c.step_to(&c, SEGMENT_FRAMES);
-                s.seg_left = SEGMENT_FRAMES;
-            }
+            let lf = self.splits[i].log2_freq.next();
+            let done = !self.splits[i].log2_freq.is_smoothing();
+            let f = if done { self.freqs[i] } else { libm::exp2(lf) };
+            let c = self.split_coeffs(f);
             let s = &mut self.splits[i];
-            s.c.advance(&s.step);
-            s.seg_left -= 1;
-            if s.seg_left == 0 {
-                s.c = s.seg_target;
-                if s.seg_last {
-                    s.gliding = false;
-                }
-            }
+            s.c = c;
+            s.gliding = !done;
             any |= s.gliding;
         }
         self.moving = any;
