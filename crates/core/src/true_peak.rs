@@ -165,6 +165,13 @@ impl Kernel {
     }
 }
 
+/// Absolute value by clearing the sign bit (inlined and vectorised; `libm::fabsf` is an
+/// out-of-line call).
+#[inline(always)]
+fn abs(x: f32) -> f32 {
+    f32::from_bits(x.to_bits() & 0x7fff_ffff)
+}
+
 /// `b` if it is larger than `a`, else `a`: a NaN `b` is ignored, a NaN `a` sticks.
 #[inline(always)]
 fn keep_max(a: f32, b: f32) -> f32 {
@@ -175,39 +182,41 @@ fn keep_max(a: f32, b: f32) -> f32 {
     }
 }
 
+/// The six symmetric pair sums and differences of a window.
+#[inline(always)]
+fn pairs(w: &[f32; TAPS_PER_PHASE]) -> ([f32; PAIRS], [f32; PAIRS]) {
+    let s = core::array::from_fn(|p| w[p] + w[TAPS_PER_PHASE - 1 - p]);
+    let d = core::array::from_fn(|p| w[p] - w[TAPS_PER_PHASE - 1 - p]);
+    (s, d)
+}
+
+/// A 6-term dot product summed as a tree (short dependency chains; the same order everywhere,
+/// so every entry point gives bit-identical results).
+#[inline(always)]
+fn dot6(c: &[f32; PAIRS], x: &[f32; PAIRS]) -> f32 {
+    ((c[0] * x[0] + c[1] * x[1]) + (c[2] * x[2] + c[3] * x[3])) + (c[4] * x[4] + c[5] * x[5])
+}
+
 /// Interval peak of a 4x window (oldest sample first).
 #[inline(always)]
 fn interval_peak_4x(w: &[f32; TAPS_PER_PHASE], k: &Kernel) -> f32 {
-    let mut even = 0.0f32;
-    let mut odd = 0.0f32;
-    let mut half = 0.0f32;
-    for p in 0..PAIRS {
-        let a = w[p];
-        let b = w[TAPS_PER_PHASE - 1 - p];
-        let s = a + b;
-        let d = a - b;
-        even += k.quarter_even[p] * s;
-        odd += k.quarter_odd[p] * d;
-        half += k.half[p] * s;
-    }
-    let quarter = libm::fabsf(even) + libm::fabsf(odd);
-    keep_max(keep_max(libm::fabsf(w[CENTRE]), quarter), libm::fabsf(half))
+    let (s, d) = pairs(w);
+    let quarter = abs(dot6(&k.quarter_even, &s)) + abs(dot6(&k.quarter_odd, &d));
+    let half = abs(dot6(&k.half, &s));
+    keep_max(keep_max(abs(w[CENTRE]), quarter), half)
 }
 
 /// Interval peak of a 2x window.
 #[inline(always)]
 fn interval_peak_2x(w: &[f32; TAPS_PER_PHASE], k: &Kernel) -> f32 {
-    let mut half = 0.0f32;
-    for p in 0..PAIRS {
-        half += k.half[p] * (w[p] + w[TAPS_PER_PHASE - 1 - p]);
-    }
-    keep_max(libm::fabsf(w[CENTRE]), libm::fabsf(half))
+    let (s, _) = pairs(w);
+    keep_max(abs(w[CENTRE]), abs(dot6(&k.half, &s)))
 }
 
 /// Interval peak of a window without oversampling.
 #[inline(always)]
 fn interval_peak_1x(w: &[f32; TAPS_PER_PHASE]) -> f32 {
-    libm::fabsf(w[CENTRE])
+    abs(w[CENTRE])
 }
 
 #[inline(always)]
@@ -248,12 +257,12 @@ fn abs_max<const N: usize>(x: &[f32; N]) -> f32 {
     let mut chunks = x.chunks_exact(8);
     for c in &mut chunks {
         for (l, &v) in lanes.iter_mut().zip(c) {
-            *l = keep_max(*l, libm::fabsf(v));
+            *l = keep_max(*l, abs(v));
         }
     }
     let mut m = 0.0f32;
     for &v in chunks.remainder().iter().chain(lanes.iter()) {
-        m = keep_max(m, libm::fabsf(v));
+        m = keep_max(m, abs(v));
     }
     m
 }
@@ -334,18 +343,22 @@ impl<const CH: usize> TruePeakDetector<CH> {
         let mut out = [0.0f32; CH];
         for ch in 0..CH {
             let h = &mut self.history[ch];
+            // The window from the 11 stored samples and the new one (kept out of memory, so
+            // no load waits on the store just made).
+            let mut w = [0.0f32; TAPS_PER_PHASE];
+            w[..KEEP].copy_from_slice(&h[pos + 1..pos + 1 + KEEP]);
+            w[KEEP] = frame[ch];
             h[pos] = frame[ch];
             h[pos + TAPS_PER_PHASE] = frame[ch];
-            let w = window(h, pos + 1);
             let m = match self.kernel.factor {
-                4 => interval_peak_4x(w, &self.kernel),
-                2 => interval_peak_2x(w, &self.kernel),
-                _ => interval_peak_1x(w),
+                4 => interval_peak_4x(&w, &self.kernel),
+                2 => interval_peak_2x(&w, &self.kernel),
+                _ => interval_peak_1x(&w),
             };
             out[ch] = m;
             // The running maximum also sees the raw sample, so the reading is never below the
             // sample peak even for the last DETECTOR_DELAY frames of a signal.
-            self.peak[ch] = keep_max(keep_max(self.peak[ch], m), libm::fabsf(frame[ch]));
+            self.peak[ch] = keep_max(keep_max(self.peak[ch], m), abs(frame[ch]));
         }
         self.pos = if pos + 1 == TAPS_PER_PHASE {
             0
