@@ -87,6 +87,7 @@ pub struct LoudnessMeter<const CH: usize> {
     layout: ChannelLayout,
     filter: KWeighting<CH>,
     peaks: TruePeakDetector<CH>,
+    true_peak_enabled: bool,
     sample_peak: [f32; CH],
     /// Frames per 100 ms gating step (`round(fs / 10)`, as libebur128).
     step: usize,
@@ -148,6 +149,7 @@ impl<const CH: usize> LoudnessMeter<CH> {
             layout,
             filter,
             peaks: TruePeakDetector::new(sample_rate),
+            true_peak_enabled: true,
             sample_peak: [0.0; CH],
             step,
             sub_index: 0,
@@ -180,6 +182,25 @@ impl<const CH: usize> LoudnessMeter<CH> {
     /// Channel layout.
     pub fn layout(&self) -> ChannelLayout {
         self.layout
+    }
+
+    /// Turns true-peak measurement on (the default) or off. Off, the meter skips the
+    /// oversampling interpolator (most of its work) and [`true_peak_dbtp`](Self::true_peak_dbtp),
+    /// [`plr_db`](Self::plr_db) and [`psr_db`](Self::psr_db) read NaN ("not measured"); the
+    /// running true peak is kept and resumes when turned back on (the interpolator history is
+    /// cleared).
+    pub fn set_true_peak_enabled(&mut self, enabled: bool) {
+        if enabled && !self.true_peak_enabled {
+            let peak = self.peaks.true_peak();
+            self.peaks.reset();
+            self.peaks.set_peak(peak);
+        }
+        self.true_peak_enabled = enabled;
+    }
+
+    /// Whether true peak is measured (see [`set_true_peak_enabled`](Self::set_true_peak_enabled)).
+    pub fn true_peak_enabled(&self) -> bool {
+        self.true_peak_enabled
     }
 
     /// Frames measured so far (including merged meters).
@@ -224,7 +245,7 @@ impl<const CH: usize> LoudnessMeter<CH> {
             let (chunk, tail) = rest.split_at(n);
             finite &= self
                 .filter
-                .run(chunk, &mut self.sub_energy, &mut self.sample_peak, |_| {});
+                .run(chunk, &mut self.sub_energy, &mut self.sample_peak);
             self.sub_pos += n;
             if self.sub_pos == self.sub_len {
                 self.end_sub_block();
@@ -232,6 +253,9 @@ impl<const CH: usize> LoudnessMeter<CH> {
             rest = tail;
         }
         self.frames += frames.len() as u64;
+        if !self.true_peak_enabled {
+            return;
+        }
         if finite {
             self.peaks.process(frames);
         } else {
@@ -345,9 +369,13 @@ impl<const CH: usize> LoudnessMeter<CH> {
     }
 
     /// True peak over all channels (BS.1770-4 Annex 2, the detector of
-    /// [`lathe_core::true_peak`]), dBTP; `-inf` for silence.
+    /// [`lathe_core::true_peak`]), dBTP; `-inf` for silence, NaN when true peak is turned off.
     pub fn true_peak_dbtp(&self) -> f64 {
-        self.peaks.true_peak_dbtp()
+        if self.true_peak_enabled {
+            self.peaks.true_peak_dbtp()
+        } else {
+            f64::NAN
+        }
     }
 
     /// True peak per channel, linear.
@@ -367,13 +395,13 @@ impl<const CH: usize> LoudnessMeter<CH> {
     }
 
     /// Peak-to-loudness ratio (true peak minus integrated loudness, as in AES TD1004), dB;
-    /// `-inf` when either reading is `-inf` (undefined, never NaN).
+    /// `-inf` when either reading is `-inf` (undefined), NaN only with true peak turned off.
     pub fn plr_db(&self) -> f64 {
         ratio(self.true_peak_dbtp(), self.integrated_lufs())
     }
 
     /// Peak-to-short-term-loudness ratio (true peak minus maximum short-term loudness), dB;
-    /// `-inf` when either reading is `-inf`.
+    /// `-inf` when either reading is `-inf`, NaN only with true peak turned off.
     pub fn psr_db(&self) -> f64 {
         ratio(self.true_peak_dbtp(), self.max_short_term_lufs())
     }
@@ -471,9 +499,12 @@ impl<const CH: usize> LoudnessMeter<CH> {
     }
 }
 
-/// `peak - loudness` in dB, `-inf` when either is `-inf` or NaN.
+/// `peak - loudness` in dB: `-inf` when either is `-inf` (undefined), NaN when the peak was
+/// not measured.
 fn ratio(peak: f64, loudness: f64) -> f64 {
-    if peak.is_finite() && loudness.is_finite() {
+    if peak.is_nan() {
+        f64::NAN
+    } else if peak.is_finite() && loudness.is_finite() {
         peak - loudness
     } else {
         f64::NEG_INFINITY

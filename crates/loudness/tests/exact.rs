@@ -416,6 +416,32 @@ fn non_finite_samples_are_measured_as_silence() {
 }
 
 #[test]
+fn true_peak_can_be_turned_off() {
+    let x = signals::music_like(FS, 5.0, -3.0, 4);
+    let on = measure(&x, FS, 4_800);
+    let mut off = LoudnessMeter::<2>::new(FS).unwrap();
+    off.set_true_peak_enabled(false);
+    for b in x.chunks(4_800) {
+        off.process(b);
+    }
+    let (a, b) = (on.readings(), off.readings());
+    assert!(b.true_peak_dbtp.is_nan() && b.plr_db.is_nan() && b.psr_db.is_nan());
+    for (x, y) in [
+        (a.integrated_lufs, b.integrated_lufs),
+        (a.loudness_range_lu, b.loudness_range_lu),
+        (a.max_momentary_lufs, b.max_momentary_lufs),
+        (a.max_short_term_lufs, b.max_short_term_lufs),
+        (a.sample_peak_dbfs, b.sample_peak_dbfs),
+    ] {
+        assert_eq!(x.to_bits(), y.to_bits());
+    }
+    // Turned back on, it measures from there.
+    off.set_true_peak_enabled(true);
+    off.process(&x);
+    assert!((off.true_peak_dbtp() - on.true_peak_dbtp()).abs() < 1e-6);
+}
+
+#[test]
 fn live_readings_update_every_ten_milliseconds() {
     let x = signals::music_like(FS, 6.0, -6.0, 8);
     let mut m = LoudnessMeter::<2>::new(FS).unwrap();
