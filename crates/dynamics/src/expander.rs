@@ -23,8 +23,8 @@ pub struct ExpanderParams {
     /// Hysteresis in dB, 0 ..= 24: once open, the gate closes only when the level falls this
     /// far below the opening level (`threshold_db + knee_db / 2`). Default 4.
     pub hysteresis_db: f64,
-    /// Hold time in ms, 0 ..= 2000: the gate stays open at least this long after the level
-    /// was last above the opening level. Default 20.
+    /// Hold time in ms, 0 ..= 2000: once open, the gate closes only after the level has stayed
+    /// below the closing level this long. Default 20.
     pub hold_ms: f64,
     /// Opening (attack) time constant in ms (63 %), 0 ..= 1000. Default 1.
     pub attack_ms: f64,
@@ -105,8 +105,8 @@ impl ExpanderParams {
 /// machine per channel:
 /// - the gate **opens** when the level reaches `threshold_db + knee_db / 2` (where the
 ///   expander curve reaches 0 dB of attenuation) and the hold timer restarts;
-/// - it **closes** once the hold time has run out *and* the level has fallen below the
-///   opening level minus `hysteresis_db`.
+/// - it **closes** once the level has stayed below the closing level (the opening level minus
+///   `hysteresis_db`) for the hold time.
 ///
 /// While open, the gain target is 0 dB; while closed it is the expander curve
 /// ([`ExpanderCurve`], quadratic soft knee, attenuation limited to `range_db`). With
@@ -245,9 +245,11 @@ impl<const CH: usize, const N: usize> Expander<CH, N> {
             self.open[ch] = true;
             self.hold_left[ch] = self.hold_len;
         } else if self.open[ch] {
-            if self.hold_left[ch] > 0 {
+            if level >= self.close_level {
+                self.hold_left[ch] = self.hold_len;
+            } else if self.hold_left[ch] > 0 {
                 self.hold_left[ch] -= 1;
-            } else if level < self.close_level {
+            } else {
                 self.open[ch] = false;
             }
         }

@@ -78,7 +78,7 @@ pub use detector::{Ballistics, DetectorKind, LevelDetector, ADAPTIVE_RELEASE_FAC
 pub use expander::{Expander, ExpanderParams};
 pub use limiter::{
     Limiter, LimiterParams, MasteringLimiter, BASS_DETECTOR_HZ, BASS_HOLD_FACTOR,
-    BASS_HEADROOM, BASS_MIN_HOLD_MS, MASTERING_LIMITER_CAPACITY,
+    BASS_HEADROOM, BASS_MIN_HOLD_MS, MASTERING_LIMITER_CAPACITY, TRUE_PEAK_MARGIN_DB,
 };
 pub use oversampling::Oversampler;
 pub use true_peak::{TruePeak8x, TRUE_PEAK_8X_DELAY};
