@@ -1,0 +1,331 @@
+//! Pieces every command shares: targets and chains from the options, opening inputs (with
+//! resampling), dither, progress bars and the channel-count dispatch.
+
+use crate::cli::TargetArgs;
+use crate::error::{Failure, Result};
+use crate::input::{AudioReader, BlockSource, InputInfo};
+use crate::output::{Quantize, SampleFormat};
+use crate::resample::Resampled;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lathe::dither::{Dither, NoiseShaping};
+use lathe::{ChainConfig, Preset, Target, DEFAULT_PRESET, DEFAULT_TARGET};
+use std::path::Path;
+
+/// Largest block handed to the DSP in one call, frames.
+pub const BLOCK: usize = 4096;
+
+/// Runs `$body` with `$CH` bound to the channel count `$n` as a constant (1 ..= 8), or
+/// evaluates `$other` for any other count. The DSP is const-generic over the channel count;
+/// this turns a run-time count into one of the instantiations.
+#[macro_export]
+macro_rules! with_channels {
+    ($n:expr, $CH:ident => $body:expr, _ => $other:expr) => {
+        match $n {
+            1 => {
+                const $CH: usize = 1;
+                $body
+            }
+            2 => {
+                const $CH: usize = 2;
+                $body
+            }
+            3 => {
+                const $CH: usize = 3;
+                $body
+            }
+            4 => {
+                const $CH: usize = 4;
+                $body
+            }
+            5 => {
+                const $CH: usize = 5;
+                $body
+            }
+            6 => {
+                const $CH: usize = 6;
+                $body
+            }
+            7 => {
+                const $CH: usize = 7;
+                $body
+            }
+            8 => {
+                const $CH: usize = 8;
+                $body
+            }
+            _ => $other,
+        }
+    };
+}
+
+/// As [`with_channels!`] for mono and stereo only (what the mastering chain supports).
+#[macro_export]
+macro_rules! with_mono_or_stereo {
+    ($n:expr, $CH:ident => $body:expr, _ => $other:expr) => {
+        match $n {
+            1 => {
+                const $CH: usize = 1;
+                $body
+            }
+            2 => {
+                const $CH: usize = 2;
+                $body
+            }
+            _ => $other,
+        }
+    };
+}
+
+/// The target the options ask for: `--target` (default [`DEFAULT_TARGET`]) with
+/// `--target-lufs` / `--ceiling-dbtp` overriding its figures.
+///
+/// # Errors
+/// An unknown target name.
+pub fn resolve_target(args: &TargetArgs) -> Result<Target> {
+    let name = args.target.as_deref().unwrap_or(DEFAULT_TARGET);
+    let mut t = Target::by_name(name).ok_or_else(|| {
+        let names: Vec<&str> = lathe::targets().iter().map(|t| t.name).collect();
+        Failure::general(format!(
+            "unknown target `{name}` (one of: {})",
+            names.join(", ")
+        ))
+    })?;
+    if args.target_lufs.is_some() || args.ceiling_dbtp.is_some() {
+        let custom = Target::custom(
+            args.target_lufs.unwrap_or(t.integrated_lufs),
+            args.ceiling_dbtp.unwrap_or(t.ceiling_dbtp),
+        );
+        t = Target {
+            max_lra_lu: if args.target.is_some() {
+                t.max_lra_lu
+            } else {
+                None
+            },
+            ..custom
+        };
+    }
+    Ok(t)
+}
+
+/// A named preset (default [`DEFAULT_PRESET`]).
+///
+/// # Errors
+/// An unknown name.
+pub fn resolve_preset(name: Option<&str>) -> Result<Preset> {
+    match name {
+        None => Ok(DEFAULT_PRESET),
+        Some(n) => Preset::by_name(n).ok_or_else(|| {
+            let names: Vec<&str> = lathe::presets().iter().map(|p| p.name()).collect();
+            Failure::general(format!(
+                "unknown preset `{n}` (one of: {})",
+                names.join(", ")
+            ))
+        }),
+    }
+}
+
+/// Reads and validates a chain file.
+///
+/// # Errors
+/// Unreadable file; syntax, unknown keys, wrong types and out-of-range values (naming the
+/// stage, the key and the allowed range).
+pub fn load_chain(path: &Path) -> Result<ChainConfig> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::file(path, crate::input::io_reason(&e)))?;
+    let chain = ChainConfig::from_toml_str(&text).map_err(|e| {
+        let msg = e.to_string();
+        let msg = msg.strip_prefix("chain file: ").unwrap_or(&msg).to_string();
+        Failure::file(path, msg)
+    })?;
+    Ok(chain)
+}
+
+/// Opens an input, resampled to `rate` when given and different.
+///
+/// # Errors
+/// As [`AudioReader::open`].
+pub fn open_source(
+    path: &Path,
+    rate: Option<u32>,
+) -> Result<(InputInfo, Box<dyn BlockSource + Send>)> {
+    let reader = AudioReader::open(path)?;
+    let info = reader.info().clone();
+    match rate {
+        Some(r) if r != info.sample_rate => {
+            let src = Resampled::new(Box::new(reader), r).map_err(|e| e.on(path))?;
+            Ok((info, Box::new(src)))
+        }
+        _ => Ok((info, Box::new(reader))),
+    }
+}
+
+/// The facade's TPDF dither with Lipshitz noise shaping as the WAV writer's quantiser.
+struct Dithered(Dither);
+
+impl Quantize for Dithered {
+    fn quantize(&mut self, x: f32, ch: usize) -> i32 {
+        self.0.quantize(x, ch)
+    }
+}
+
+/// The quantiser for `format` at `sample_rate`: TPDF dither with Lipshitz noise shaping
+/// (flat above 64 kHz) for integer output, none for float.
+///
+/// # Errors
+/// Never for 16 or 24 bits.
+pub fn quantizer(
+    format: SampleFormat,
+    sample_rate: u32,
+    seed: u64,
+) -> Result<Option<Box<dyn Quantize>>> {
+    let bits = match format {
+        SampleFormat::Float32 => return Ok(None),
+        SampleFormat::Int16 => 16,
+        SampleFormat::Int24 => 24,
+    };
+    let d = Dither::new(bits, NoiseShaping::Lipshitz, f64::from(sample_rate), seed)
+        .map_err(|e| Failure::general(format!("dither: {e}")))?;
+    Ok(Some(Box::new(Dithered(d))))
+}
+
+/// The default output format for an input: 32-bit float for float inputs, 24-bit otherwise.
+pub fn default_format(info: &InputInfo) -> SampleFormat {
+    if info.float {
+        SampleFormat::Float32
+    } else {
+        SampleFormat::Int24
+    }
+}
+
+/// A seed derived from the file name, so dither is deterministic for a given output.
+pub fn seed_for(path: &Path) -> u64 {
+    path.file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
+}
+
+/// Progress bars on standard error: drawn only on a terminal and without `--quiet`.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    multi: MultiProgress,
+}
+
+impl Progress {
+    /// A progress area (hidden with `quiet`).
+    pub fn new(quiet: bool) -> Self {
+        let target = if quiet {
+            ProgressDrawTarget::hidden()
+        } else {
+            // Hidden by indicatif itself when standard error is not a terminal.
+            ProgressDrawTarget::stderr()
+        };
+        Self {
+            multi: MultiProgress::with_draw_target(target),
+        }
+    }
+
+    /// A bar for one file's pass, `total` frames long when known.
+    pub fn bar(&self, name: &str, what: &str, total: Option<u64>) -> ProgressBar {
+        let bar = match total {
+            Some(n) => ProgressBar::new(n),
+            None => ProgressBar::new_spinner(),
+        };
+        let bar = self.multi.add(bar);
+        let style = ProgressStyle::with_template(
+            "{prefix:.bold} {msg:8} [{bar:32}] {percent:>3}% {elapsed_precise} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_prefix(name.to_string());
+        bar.set_message(what.to_string());
+        bar
+    }
+
+    /// Prints a line above the bars (or plainly when they are hidden).
+    pub fn println(&self, line: &str) {
+        if self.multi.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            let _ = self.multi.println(line);
+        }
+    }
+}
+
+/// Short display name of a path (its file name).
+pub fn short_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Maps a facade error onto the file it concerns.
+pub fn facade(path: &Path, e: lathe::Error) -> Failure {
+    Failure::file(path, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_resolve_with_overrides() {
+        let none = TargetArgs {
+            target: None,
+            target_lufs: None,
+            ceiling_dbtp: None,
+        };
+        let t = resolve_target(&none).unwrap();
+        assert_eq!(
+            (t.name, t.integrated_lufs, t.ceiling_dbtp),
+            ("spotify", -14.0, -1.0)
+        );
+        let t = resolve_target(&TargetArgs {
+            target: Some("ebu-r128".into()),
+            target_lufs: None,
+            ceiling_dbtp: Some(-2.0),
+        })
+        .unwrap();
+        assert_eq!((t.integrated_lufs, t.ceiling_dbtp), (-23.0, -2.0));
+        assert_eq!(t.max_lra_lu, Some(20.0));
+        let t = resolve_target(&TargetArgs {
+            target: None,
+            target_lufs: Some(-16.0),
+            ceiling_dbtp: None,
+        })
+        .unwrap();
+        assert_eq!(
+            (t.name, t.integrated_lufs, t.ceiling_dbtp),
+            ("custom", -16.0, -1.0)
+        );
+        let e = resolve_target(&TargetArgs {
+            target: Some("nope".into()),
+            target_lufs: None,
+            ceiling_dbtp: None,
+        })
+        .unwrap_err();
+        assert!(e.reason.contains("spotify"), "{e}");
+        assert!(resolve_preset(Some("LOUD")).is_ok());
+        assert!(resolve_preset(Some("x"))
+            .unwrap_err()
+            .reason
+            .contains("streaming"));
+    }
+
+    #[test]
+    fn dispatch_binds_the_channel_count() {
+        fn ch<const N: usize>() -> usize {
+            N
+        }
+        for n in 1..=8usize {
+            assert_eq!(with_channels!(n, CH => ch::<CH>(), _ => 0), n);
+        }
+        assert_eq!(with_channels!(9usize, CH => ch::<CH>(), _ => 0), 0);
+        assert_eq!(with_mono_or_stereo!(3usize, CH => ch::<CH>(), _ => 0), 0);
+    }
+}

@@ -1,0 +1,649 @@
+//! Decoding any supported input to interleaved `f32` blocks, streaming, with strict checks.
+//!
+//! [`AudioReader`] opens a file with `symphonia` (WAV 8/16/24/32-bit integer and 32/64-bit
+//! float, `WAVE_FORMAT_EXTENSIBLE`, FLAC, AIFF, MP3, Ogg Vorbis) and hands out one decoded
+//! packet at a time, so memory does not grow with the file. To read a file again (the
+//! mastering passes), open it again.
+//!
+//! Everything that would make the result meaningless is an error naming the file: a missing,
+//! empty or unrecognised file, an unsupported codec, a sample rate outside 8 ..= 384 kHz, no
+//! or more than [`MAX_CHANNELS`] channels, a NaN or infinite sample, a data chunk that ends
+//! before the header says it should (truncation), and corrupt packets. Third-party decoders
+//! are run under `catch_unwind`, so even a decoder bug on hostile input ends as an error line.
+
+use crate::error::{Failure, Result};
+use std::fs::File;
+use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{self, CodecType, Decoder, DecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+/// Lowest sample rate accepted, Hz.
+pub const MIN_SAMPLE_RATE: u32 = 8_000;
+/// Highest sample rate accepted, Hz.
+pub const MAX_SAMPLE_RATE: u32 = 384_000;
+/// Most channels accepted.
+pub const MAX_CHANNELS: usize = 8;
+/// Corrupt packets a lossy stream may skip before it is declared broken.
+const MAX_SKIPPED_PACKETS: u32 = 8;
+
+/// What a file holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputInfo {
+    /// Sample rate in Hz.
+    pub sample_rate: u32,
+    /// Channel count (1 ..= [`MAX_CHANNELS`]).
+    pub channels: usize,
+    /// Frames announced by the header, when it says.
+    pub frames: Option<u64>,
+    /// Container and codec in words, e.g. `"WAV, 24-bit integer PCM"`.
+    pub format: String,
+    /// True when the samples are stored as floating point (default output: 32-bit float).
+    pub float: bool,
+    /// True for lossy codecs (MP3, Vorbis).
+    pub lossy: bool,
+    /// Bits per stored sample, when known.
+    pub bits: Option<u32>,
+}
+
+/// The container, recognised from the first bytes (never from the file name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// RIFF/WAVE.
+    Wav,
+    /// AIFF or AIFF-C.
+    Aiff,
+    /// Native FLAC.
+    Flac,
+    /// Ogg (Vorbis).
+    Ogg,
+    /// MPEG audio (MP3), possibly behind an ID3v2 tag.
+    Mp3,
+}
+
+impl Container {
+    /// Name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Container::Wav => "WAV",
+            Container::Aiff => "AIFF",
+            Container::Flac => "FLAC",
+            Container::Ogg => "Ogg",
+            Container::Mp3 => "MP3",
+        }
+    }
+
+    /// Recognises the container from the file's first bytes.
+    pub fn sniff(head: &[u8]) -> Option<Container> {
+        let at = |i: usize, m: &[u8]| head.len() >= i + m.len() && &head[i..i + m.len()] == m;
+        if at(0, b"RIFF") && at(8, b"WAVE") {
+            return Some(Container::Wav);
+        }
+        if at(0, b"FORM") && (at(8, b"AIFF") || at(8, b"AIFC")) {
+            return Some(Container::Aiff);
+        }
+        if at(0, b"fLaC") {
+            return Some(Container::Flac);
+        }
+        if at(0, b"OggS") {
+            return Some(Container::Ogg);
+        }
+        let mut start = 0usize;
+        if at(0, b"ID3") && head.len() >= 10 {
+            // ID3v2: 10-byte header, synch-safe size, optional 10-byte footer.
+            let size = head[6..10]
+                .iter()
+                .fold(0usize, |a, &b| (a << 7) | usize::from(b & 0x7f));
+            start = 10 + size + if head[5] & 0x10 != 0 { 10 } else { 0 };
+        }
+        if head.len() >= start + 4 {
+            let h = &head[start..start + 4];
+            // Frame sync (11 bits), a valid version, layer III, a valid bitrate and rate.
+            let sync = h[0] == 0xff && h[1] & 0xe0 == 0xe0;
+            let version_ok = (h[1] >> 3) & 0b11 != 0b01;
+            let layer3 = (h[1] >> 1) & 0b11 == 0b01;
+            let bitrate_ok = h[2] >> 4 != 0b1111;
+            let rate_ok = (h[2] >> 2) & 0b11 != 0b11;
+            if sync && version_ok && layer3 && bitrate_ok && rate_ok {
+                return Some(Container::Mp3);
+            }
+        }
+        None
+    }
+}
+
+fn codec_words(codec: CodecType, bits: Option<u32>) -> (String, bool, bool) {
+    use codecs::*;
+    let b = bits.map_or(String::new(), |b| format!("{b}-bit "));
+    match codec {
+        CODEC_TYPE_PCM_F32LE
+        | CODEC_TYPE_PCM_F32BE
+        | CODEC_TYPE_PCM_F32LE_PLANAR
+        | CODEC_TYPE_PCM_F32BE_PLANAR => ("32-bit float PCM".into(), true, false),
+        CODEC_TYPE_PCM_F64LE
+        | CODEC_TYPE_PCM_F64BE
+        | CODEC_TYPE_PCM_F64LE_PLANAR
+        | CODEC_TYPE_PCM_F64BE_PLANAR => ("64-bit float PCM".into(), true, false),
+        CODEC_TYPE_PCM_ALAW => ("A-law".into(), false, true),
+        CODEC_TYPE_PCM_MULAW => ("mu-law".into(), false, true),
+        CODEC_TYPE_FLAC => (format!("{b}FLAC"), false, false),
+        CODEC_TYPE_MP3 | CODEC_TYPE_MP2 | CODEC_TYPE_MP1 => ("MPEG audio".into(), false, true),
+        CODEC_TYPE_VORBIS => ("Vorbis".into(), false, true),
+        CODEC_TYPE_ADPCM_MS | CODEC_TYPE_ADPCM_IMA_WAV => ("ADPCM".into(), false, true),
+        CODEC_TYPE_PCM_S32LE
+        | CODEC_TYPE_PCM_S32LE_PLANAR
+        | CODEC_TYPE_PCM_S32BE
+        | CODEC_TYPE_PCM_S32BE_PLANAR
+        | CODEC_TYPE_PCM_S24LE
+        | CODEC_TYPE_PCM_S24LE_PLANAR
+        | CODEC_TYPE_PCM_S24BE
+        | CODEC_TYPE_PCM_S24BE_PLANAR
+        | CODEC_TYPE_PCM_S16LE
+        | CODEC_TYPE_PCM_S16LE_PLANAR
+        | CODEC_TYPE_PCM_S16BE
+        | CODEC_TYPE_PCM_S16BE_PLANAR
+        | CODEC_TYPE_PCM_S8
+        | CODEC_TYPE_PCM_S8_PLANAR
+        | CODEC_TYPE_PCM_U32LE
+        | CODEC_TYPE_PCM_U32LE_PLANAR
+        | CODEC_TYPE_PCM_U32BE
+        | CODEC_TYPE_PCM_U32BE_PLANAR
+        | CODEC_TYPE_PCM_U24LE
+        | CODEC_TYPE_PCM_U24LE_PLANAR
+        | CODEC_TYPE_PCM_U24BE
+        | CODEC_TYPE_PCM_U24BE_PLANAR
+        | CODEC_TYPE_PCM_U16LE
+        | CODEC_TYPE_PCM_U16LE_PLANAR
+        | CODEC_TYPE_PCM_U16BE
+        | CODEC_TYPE_PCM_U16BE_PLANAR
+        | CODEC_TYPE_PCM_U8
+        | CODEC_TYPE_PCM_U8_PLANAR => (format!("{b}integer PCM"), false, false),
+        _ => ("audio".into(), false, true),
+    }
+}
+
+fn unsupported_codec_name(codec: CodecType) -> &'static str {
+    use codecs::*;
+    match codec {
+        CODEC_TYPE_OPUS => "Opus",
+        CODEC_TYPE_AAC => "AAC",
+        CODEC_TYPE_ALAC => "ALAC",
+        CODEC_TYPE_WAVPACK => "WavPack",
+        CODEC_TYPE_NULL => "an unknown codec",
+        _ => "this codec",
+    }
+}
+
+/// Turns a symphonia error into a reason a user can act on.
+fn explain(e: &SymError) -> String {
+    match e {
+        SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the file ends in the middle of its header or data (truncated)".into()
+        }
+        SymError::IoError(io) => format!("read error: {io}"),
+        SymError::DecodeError(m) => format!("corrupt audio data ({m})"),
+        SymError::Unsupported(m) => format!("unsupported file feature ({m})"),
+        SymError::LimitError(m) => format!("the file exceeds a decoder limit ({m})"),
+        SymError::SeekError(_) => "the file cannot be read from the start".into(),
+        SymError::ResetRequired => {
+            "the stream changes its format part-way (chained streams are not supported)".into()
+        }
+    }
+}
+
+fn panic_reason(p: &(dyn std::any::Any + Send)) -> String {
+    let msg = p
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    format!("the decoder failed on malformed data ({msg})")
+}
+
+/// A file being decoded, one packet at a time.
+pub struct AudioReader {
+    path: PathBuf,
+    info: InputInfo,
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn Decoder>,
+    track_id: u32,
+    buffer: Option<SampleBuffer<f32>>,
+    frames_read: u64,
+    skipped: u32,
+    decoded_any: bool,
+    done: bool,
+}
+
+impl std::fmt::Debug for AudioReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AudioReader")
+            .field("path", &self.path)
+            .field("info", &self.info)
+            .field("frames_read", &self.frames_read)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AudioReader {
+    /// Opens `path` and reads its header.
+    ///
+    /// # Errors
+    /// Missing or unreadable file, not audio, unsupported codec, rate or channel count, empty.
+    pub fn open(path: &Path) -> Result<Self> {
+        match catch_unwind(AssertUnwindSafe(|| Self::open_inner(path))) {
+            Ok(r) => r,
+            Err(p) => Err(Failure::file(path, panic_reason(p.as_ref()))),
+        }
+    }
+
+    fn open_inner(path: &Path) -> Result<Self> {
+        let fail = |r: String| Failure::file(path, r);
+        let meta = std::fs::metadata(path).map_err(|e| fail(io_reason(&e)))?;
+        if meta.is_dir() {
+            return Err(fail("is a directory, not an audio file".into()));
+        }
+        if meta.len() == 0 {
+            return Err(fail("the file is empty (0 bytes)".into()));
+        }
+        let mut file = File::open(path).map_err(|e| fail(io_reason(&e)))?;
+        let mut head = vec![0u8; 1 << 16];
+        let mut n = 0;
+        while n < head.len() {
+            match file.read(&mut head[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(fail(io_reason(&e))),
+            }
+        }
+        head.truncate(n);
+        let container = Container::sniff(&head).ok_or_else(|| {
+            fail(
+                "not an audio file Lathe can read (expected WAV, AIFF, FLAC, MP3 or Ogg Vorbis)"
+                    .into(),
+            )
+        })?;
+        let file = File::open(path).map_err(|e| fail(io_reason(&e)))?;
+        let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
+        let mut hint = Hint::new();
+        hint.with_extension(match container {
+            Container::Wav => "wav",
+            Container::Aiff => "aiff",
+            Container::Flac => "flac",
+            Container::Ogg => "ogg",
+            Container::Mp3 => "mp3",
+        });
+        let probed = symphonia::default::get_probe()
+            .format(
+                &hint,
+                mss,
+                &FormatOptions {
+                    enable_gapless: true,
+                    ..FormatOptions::default()
+                },
+                &MetadataOptions::default(),
+            )
+            .map_err(|e| {
+                fail(format!(
+                    "not a readable {} file: {}",
+                    container.name(),
+                    explain(&e)
+                ))
+            })?;
+        let format = probed.format;
+        let track = format
+            .tracks()
+            .iter()
+            .find(|t| t.codec_params.codec != codecs::CODEC_TYPE_NULL)
+            .or_else(|| format.tracks().first())
+            .ok_or_else(|| fail("the file holds no audio track".into()))?;
+        let params = track.codec_params.clone();
+        let track_id = track.id;
+        let bits = params.bits_per_sample;
+        let (codec_text, float, lossy) = codec_words(params.codec, bits);
+        let decoder = symphonia::default::get_codecs()
+            .make(&params, &DecoderOptions::default())
+            .map_err(|_| {
+                fail(format!(
+                    "unsupported codec: {} in {} (Lathe reads PCM WAV/AIFF, FLAC, MP3 and Ogg Vorbis)",
+                    unsupported_codec_name(params.codec),
+                    container.name()
+                ))
+            })?;
+        let sample_rate = params
+            .sample_rate
+            .ok_or_else(|| fail("the header gives no sample rate".into()))?;
+        if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
+            return Err(fail(format!(
+                "sample rate {sample_rate} Hz is outside the supported {MIN_SAMPLE_RATE} ..= {MAX_SAMPLE_RATE} Hz"
+            )));
+        }
+        let channels = params.channels.map_or(0, |c| c.count());
+        if channels == 0 {
+            return Err(fail("the header gives no channels".into()));
+        }
+        if channels > MAX_CHANNELS {
+            return Err(fail(format!(
+                "{channels} channels; Lathe reads 1 to {MAX_CHANNELS}"
+            )));
+        }
+        let frames = params.n_frames;
+        if frames == Some(0) {
+            return Err(fail("the file holds no audio (0 frames)".into()));
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            info: InputInfo {
+                sample_rate,
+                channels,
+                frames,
+                format: format!("{}, {codec_text}", container.name()),
+                float,
+                lossy,
+                bits,
+            },
+            format,
+            decoder,
+            track_id,
+            buffer: None,
+            frames_read: 0,
+            skipped: 0,
+            decoded_any: false,
+            done: false,
+        })
+    }
+
+    /// What the file holds.
+    pub fn info(&self) -> &InputInfo {
+        &self.info
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Frames handed out so far.
+    pub fn frames_read(&self) -> u64 {
+        self.frames_read
+    }
+
+    /// The next decoded block: interleaved samples, [`InputInfo::channels`] per frame, any
+    /// number of frames; `None` once the file is exhausted (and found complete).
+    ///
+    /// # Errors
+    /// Corrupt or truncated data, a NaN or infinite sample, an empty stream, a decoder crash.
+    pub fn next_block(&mut self) -> Result<Option<&[f32]>> {
+        if self.done {
+            return Ok(None);
+        }
+        let got = match catch_unwind(AssertUnwindSafe(|| self.decode_next())) {
+            Ok(r) => r,
+            Err(p) => Err(Failure::file(&self.path, panic_reason(p.as_ref()))),
+        };
+        match got {
+            Ok(true) => {}
+            Ok(false) => {
+                self.done = true;
+                return Ok(None);
+            }
+            Err(e) => {
+                self.done = true;
+                return Err(e);
+            }
+        }
+        let ch = self.info.channels;
+        let samples = self.buffer.as_ref().map_or(&[][..], |b| b.samples());
+        if let Some(i) = samples.iter().position(|s| !s.is_finite()) {
+            self.done = true;
+            let frame = self.frames_read + (i / ch) as u64;
+            return Err(Failure::file(
+                &self.path,
+                format!(
+                    "sample {} of channel {} is {} (at {:.3} s): the file is damaged",
+                    frame,
+                    i % ch + 1,
+                    if samples[i].is_nan() {
+                        "NaN"
+                    } else {
+                        "infinite"
+                    },
+                    frame as f64 / f64::from(self.info.sample_rate)
+                ),
+            ));
+        }
+        self.frames_read += (samples.len() / ch) as u64;
+        Ok(Some(samples))
+    }
+
+    /// Decodes the next non-empty packet into `self.buffer`; false at a complete end.
+    fn decode_next(&mut self) -> Result<bool> {
+        let fail = |r: String| Failure::file(&self.path, r);
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(p) => p,
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return self.check_end();
+                }
+                Err(e) => return Err(fail(explain(&e))),
+            };
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            let decoded = match self.decoder.decode(&packet) {
+                Ok(d) => d,
+                Err(SymError::DecodeError(m)) if self.info.lossy && self.decoded_any => {
+                    self.skipped += 1;
+                    if self.skipped > MAX_SKIPPED_PACKETS {
+                        return Err(fail(format!(
+                            "corrupt audio data: more than {MAX_SKIPPED_PACKETS} damaged packets ({m})"
+                        )));
+                    }
+                    continue;
+                }
+                Err(e) => return Err(fail(explain(&e))),
+            };
+            let spec = *decoded.spec();
+            if spec.channels.count() != self.info.channels {
+                return Err(fail(format!(
+                    "the channel count changes part-way ({} to {})",
+                    self.info.channels,
+                    spec.channels.count()
+                )));
+            }
+            if spec.rate != self.info.sample_rate {
+                return Err(fail(format!(
+                    "the sample rate changes part-way ({} to {} Hz)",
+                    self.info.sample_rate, spec.rate
+                )));
+            }
+            if decoded.frames() == 0 {
+                continue;
+            }
+            let need = decoded.capacity() as u64;
+            let buf = match &mut self.buffer {
+                Some(b) if b.capacity() as u64 >= need * spec.channels.count() as u64 => b,
+                slot => slot.insert(SampleBuffer::new(need, spec)),
+            };
+            buf.copy_interleaved_ref(decoded);
+            self.decoded_any = true;
+            return Ok(true);
+        }
+    }
+
+    /// At the end of the stream: was anything read, and all the header promised?
+    fn check_end(&mut self) -> Result<bool> {
+        if self.frames_read == 0 {
+            return Err(Failure::file(
+                &self.path,
+                "the file holds no decodable audio (0 frames)",
+            ));
+        }
+        if let (Some(n), false) = (self.info.frames, self.info.lossy) {
+            if self.frames_read < n && !self.unknown_length_marker(n) {
+                let fs = f64::from(self.info.sample_rate);
+                return Err(Failure::file(
+                    &self.path,
+                    format!(
+                        "truncated: the header announces {n} frames ({:.3} s) but the data ends after {} ({:.3} s)",
+                        n as f64 / fs,
+                        self.frames_read,
+                        self.frames_read as f64 / fs
+                    ),
+                ));
+            }
+        }
+        Ok(false)
+    }
+
+    /// A WAV written while streaming may carry 0xFFFFFFFF as its data length ("unknown").
+    fn unknown_length_marker(&self, n: u64) -> bool {
+        let Some(bits) = self.info.bits else {
+            return false;
+        };
+        let frame_bytes = u64::from(bits.div_ceil(8)) * self.info.channels as u64;
+        frame_bytes > 0 && n == u64::from(u32::MAX) / frame_bytes
+    }
+}
+
+/// A user-facing reason for an I/O error on an input.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Anything that yields interleaved blocks: a decoder, or a resampler over one.
+pub trait BlockSource {
+    /// Channels per frame.
+    fn channels(&self) -> usize;
+    /// Sample rate of the blocks, Hz.
+    fn sample_rate(&self) -> u32;
+    /// The next block of interleaved samples; `None` at the end.
+    ///
+    /// # Errors
+    /// As [`AudioReader::next_block`].
+    fn next_block(&mut self) -> Result<Option<&[f32]>>;
+}
+
+impl BlockSource for AudioReader {
+    fn channels(&self) -> usize {
+        self.info.channels
+    }
+    fn sample_rate(&self) -> u32 {
+        self.info.sample_rate
+    }
+    fn next_block(&mut self) -> Result<Option<&[f32]>> {
+        AudioReader::next_block(self)
+    }
+}
+
+/// Reads a [`BlockSource`] as blocks of `CH`-channel frames; a mono source read as stereo is
+/// duplicated to both channels.
+pub struct FrameReader<const CH: usize> {
+    source: Box<dyn BlockSource + Send>,
+    block: Vec<[f32; CH]>,
+}
+
+impl<const CH: usize> std::fmt::Debug for FrameReader<CH> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameReader")
+            .field("channels", &CH)
+            .finish()
+    }
+}
+
+impl<const CH: usize> FrameReader<CH> {
+    /// Frames of `CH` channels from `source` (which has `CH` channels, or 1).
+    ///
+    /// # Panics
+    /// If the source has another channel count (a programming error: callers dispatch on it).
+    pub fn new(source: Box<dyn BlockSource + Send>) -> Self {
+        assert!(
+            source.channels() == CH || source.channels() == 1,
+            "{} channels read as {CH}",
+            source.channels()
+        );
+        Self {
+            source,
+            block: Vec::new(),
+        }
+    }
+
+    /// Sample rate, Hz.
+    pub fn sample_rate(&self) -> u32 {
+        self.source.sample_rate()
+    }
+
+    /// The next block of frames; `None` at the end.
+    ///
+    /// # Errors
+    /// As [`AudioReader::next_block`].
+    pub fn next_frames(&mut self) -> Result<Option<&[[f32; CH]]>> {
+        let mono = self.source.channels() == 1 && CH != 1;
+        let Some(samples) = self.source.next_block()? else {
+            return Ok(None);
+        };
+        self.block.clear();
+        if mono {
+            self.block.extend(samples.iter().map(|&s| [s; CH]));
+        } else {
+            self.block.extend(samples.chunks_exact(CH).map(|c| {
+                let mut f = [0.0; CH];
+                f.copy_from_slice(c);
+                f
+            }));
+        }
+        Ok(Some(&self.block))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_containers_from_content() {
+        assert_eq!(
+            Container::sniff(b"RIFF\0\0\0\0WAVEfmt "),
+            Some(Container::Wav)
+        );
+        assert_eq!(
+            Container::sniff(b"FORM\0\0\0\0AIFFCOMM"),
+            Some(Container::Aiff)
+        );
+        assert_eq!(
+            Container::sniff(b"FORM\0\0\0\0AIFCFVER"),
+            Some(Container::Aiff)
+        );
+        assert_eq!(Container::sniff(b"fLaC\0\0\0\x22"), Some(Container::Flac));
+        assert_eq!(Container::sniff(b"OggS\0\x02"), Some(Container::Ogg));
+        // MPEG-1 layer III, 128 kbit/s, 44.1 kHz.
+        assert_eq!(
+            Container::sniff(&[0xff, 0xfb, 0x90, 0x64]),
+            Some(Container::Mp3)
+        );
+        // Behind a 5-byte ID3v2 tag.
+        let mut id3 = b"ID3\x04\x00\x00\x00\x00\x00\x05hello".to_vec();
+        id3.extend_from_slice(&[0xff, 0xfb, 0x90, 0x64]);
+        assert_eq!(Container::sniff(&id3), Some(Container::Mp3));
+        for junk in [
+            &b""[..],
+            b"RIFF",
+            b"RIFF\0\0\0\0AVI LIST",
+            b"hello world, this is text",
+            &[0xff, 0xff, 0xff, 0xff],
+            &[0x89, b'P', b'N', b'G'],
+        ] {
+            assert_eq!(Container::sniff(junk), None, "{junk:?}");
+        }
+    }
+}

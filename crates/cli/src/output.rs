@@ -1,0 +1,485 @@
+//! Safe output: WAV written to a temporary file beside the target, synced, then renamed.
+//!
+//! A failure at any point (an error, a panic unwinding, a full disk) drops the
+//! [`OutputFile`], which removes its temporary file: the target is either the complete new
+//! file or untouched. Integer output is quantised through a [`Quantize`] (the facade's TPDF
+//! dither with noise shaping); float output is written as it is.
+
+use crate::error::{Failure, Result};
+use std::fs::{File, OpenOptions};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Sample format of a written WAV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleFormat {
+    /// 16-bit integer, dithered.
+    Int16,
+    /// 24-bit integer, dithered.
+    Int24,
+    /// 32-bit IEEE float.
+    Float32,
+}
+
+impl SampleFormat {
+    /// Parses `16`, `24` or `32f` (as the `--bits` option takes them).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "16" => Some(SampleFormat::Int16),
+            "24" => Some(SampleFormat::Int24),
+            "32f" | "32F" | "f32" | "float" => Some(SampleFormat::Float32),
+            _ => None,
+        }
+    }
+
+    /// Bits per sample.
+    pub fn bits(self) -> u16 {
+        match self {
+            SampleFormat::Int16 => 16,
+            SampleFormat::Int24 => 24,
+            SampleFormat::Float32 => 32,
+        }
+    }
+
+    /// Name as `--bits` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SampleFormat::Int16 => "16",
+            SampleFormat::Int24 => "24",
+            SampleFormat::Float32 => "32f",
+        }
+    }
+
+    /// The format of a WAV: integer or float at these bits.
+    pub fn is_float(self) -> bool {
+        self == SampleFormat::Float32
+    }
+}
+
+/// Turns a float sample (full scale ±1) into an integer of the output's bit depth.
+pub trait Quantize: Send {
+    /// Quantises sample `x` of channel `ch`.
+    fn quantize(&mut self, x: f32, ch: usize) -> i32;
+}
+
+/// Largest data chunk a RIFF WAV can describe, minus room for the header.
+const MAX_WAV_DATA: u64 = u32::MAX as u64 - 1024;
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// An output file in the making: a temporary file beside the target, renamed into place by
+/// [`commit`](OutputFile::commit), removed if dropped before.
+#[derive(Debug)]
+pub struct OutputFile {
+    target: PathBuf,
+    temp: PathBuf,
+    committed: bool,
+}
+
+impl OutputFile {
+    /// Reserves a temporary file in the target's directory.
+    ///
+    /// # Errors
+    /// When the directory does not exist or is not writable.
+    pub fn new(target: &Path) -> Result<Self> {
+        Self::with_suffix(target, ".tmp")
+    }
+
+    /// As [`new`](OutputFile::new), with a temporary name ending in `suffix` (tools that pick
+    /// a format from the extension, like the PNG encoder, need the right one).
+    ///
+    /// # Errors
+    /// When the directory does not exist or is not writable.
+    pub fn with_suffix(target: &Path, suffix: &str) -> Result<Self> {
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = target
+            .file_name()
+            .ok_or_else(|| Failure::file(target, "not a file name"))?
+            .to_string_lossy();
+        if !dir.is_dir() {
+            return Err(Failure::file(
+                target,
+                format!("the directory {} does not exist", dir.display()),
+            ));
+        }
+        loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let temp = dir.join(format!(".{name}.lathe-{}-{n}{suffix}", std::process::id()));
+            match OpenOptions::new().write(true).create_new(true).open(&temp) {
+                Ok(_) => {
+                    return Ok(Self {
+                        target: target.to_path_buf(),
+                        temp,
+                        committed: false,
+                    })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(Failure::file(
+                        target,
+                        format!("cannot create a file in {}: {e}", dir.display()),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// The final path.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// The temporary path (removed unless committed).
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Starts (or restarts, discarding what was written) a WAV in the temporary file.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn wav(
+        &self,
+        channels: usize,
+        sample_rate: u32,
+        format: SampleFormat,
+        quantizer: Option<Box<dyn Quantize>>,
+    ) -> Result<WavSink> {
+        let fail = |e: &dyn std::fmt::Display| Failure::file(&self.target, e);
+        let file = File::create(&self.temp).map_err(|e| fail(&e))?;
+        let sync = file.try_clone().map_err(|e| fail(&e))?;
+        let spec = hound::WavSpec {
+            channels: u16::try_from(channels).map_err(|e| fail(&e))?,
+            sample_rate,
+            bits_per_sample: format.bits(),
+            sample_format: if format.is_float() {
+                hound::SampleFormat::Float
+            } else {
+                hound::SampleFormat::Int
+            },
+        };
+        let writer = hound::WavWriter::new(BufWriter::with_capacity(1 << 18, file), spec)
+            .map_err(|e| fail(&e))?;
+        if !format.is_float() && quantizer.is_none() {
+            return Err(fail(&"integer output needs a quantiser"));
+        }
+        Ok(WavSink {
+            target: self.target.clone(),
+            writer: Some(writer),
+            sync,
+            format,
+            channels,
+            quantizer,
+            bytes: 0,
+            frames: 0,
+        })
+    }
+
+    /// Renames the finished temporary file onto the target (replacing it) and syncs the
+    /// directory.
+    ///
+    /// # Errors
+    /// I/O errors; the temporary file is removed.
+    pub fn commit(mut self) -> Result<()> {
+        std::fs::rename(&self.temp, &self.target).map_err(|e| {
+            Failure::file(
+                &self.target,
+                format!("cannot move the output into place: {e}"),
+            )
+        })?;
+        self.committed = true;
+        if let Some(dir) = self.target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Make the rename durable; not every platform can open a directory.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for OutputFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// A WAV being written (see [`OutputFile::wav`]).
+pub struct WavSink {
+    target: PathBuf,
+    writer: Option<hound::WavWriter<BufWriter<File>>>,
+    sync: File,
+    format: SampleFormat,
+    channels: usize,
+    quantizer: Option<Box<dyn Quantize>>,
+    bytes: u64,
+    frames: u64,
+}
+
+impl std::fmt::Debug for WavSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WavSink")
+            .field("target", &self.target)
+            .field("format", &self.format)
+            .field("frames", &self.frames)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WavSink {
+    /// Frames written so far.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Writes frames of `CH` channels (`CH` must equal the sink's channel count).
+    ///
+    /// # Errors
+    /// I/O errors, or the 4 GiB WAV size limit.
+    pub fn write<const CH: usize>(&mut self, frames: &[[f32; CH]]) -> Result<()> {
+        debug_assert_eq!(CH, self.channels);
+        let add = frames.len() as u64 * CH as u64 * u64::from(self.format.bits() / 8);
+        if self.bytes + add > MAX_WAV_DATA {
+            return Err(Failure::file(
+                &self.target,
+                "the output exceeds the 4 GiB a WAV file can hold (use a lower --bits or split the input)",
+            ));
+        }
+        let fail = |e: hound::Error| Failure::file(&self.target, format!("write error: {e}"));
+        let w = self.writer.as_mut().expect("sink used after finish");
+        match (self.format, &mut self.quantizer) {
+            (SampleFormat::Float32, _) => {
+                for f in frames {
+                    for &s in f {
+                        w.write_sample(s).map_err(fail)?;
+                    }
+                }
+            }
+            (SampleFormat::Int16, Some(q)) => {
+                for f in frames {
+                    for (ch, &s) in f.iter().enumerate() {
+                        // The quantiser clips to the 16-bit range.
+                        w.write_sample(q.quantize(s, ch) as i16).map_err(fail)?;
+                    }
+                }
+            }
+            (SampleFormat::Int24, Some(q)) => {
+                for f in frames {
+                    for (ch, &s) in f.iter().enumerate() {
+                        w.write_sample(q.quantize(s, ch)).map_err(fail)?;
+                    }
+                }
+            }
+            (_, None) => unreachable!("checked in OutputFile::wav"),
+        }
+        self.bytes += add;
+        self.frames += frames.len() as u64;
+        Ok(())
+    }
+
+    /// Completes the header, flushes and syncs the file to disk.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn finish(mut self) -> Result<()> {
+        let fail =
+            |e: &dyn std::fmt::Display| Failure::file(&self.target, format!("write error: {e}"));
+        if let Some(w) = self.writer.take() {
+            w.finalize().map_err(|e| fail(&e))?;
+        }
+        self.sync.sync_all().map_err(|e| fail(&e))?;
+        Ok(())
+    }
+}
+
+/// Checks the outputs of a command against its inputs and each other: an output is never an
+/// input (not even with `--force`, and not through a link), never named twice, and only
+/// replaces an existing file with `force`.
+///
+/// # Errors
+/// The first conflict, naming the output.
+pub fn check_outputs(outputs: &[&Path], inputs: &[&Path], force: bool) -> Result<()> {
+    for (i, out) in outputs.iter().enumerate() {
+        if outputs[..i].iter().any(|o| same_path(o, out)) {
+            return Err(Failure::file(
+                out,
+                "is the output of two inputs (give distinct names)",
+            ));
+        }
+        if inputs.iter().any(|inp| same_file(inp, out)) {
+            return Err(Failure::file(out, "refusing to overwrite an input file"));
+        }
+        match std::fs::symlink_metadata(out) {
+            Ok(m) if m.is_dir() => {
+                return Err(Failure::file(out, "is a directory, not an output file"))
+            }
+            Ok(_) if !force => {
+                return Err(Failure::file(
+                    out,
+                    "already exists (use --force to replace it)",
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// True when both paths name the same existing file (hard links and symlinks included).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// True when the two paths name the same place (the file need not exist yet).
+fn same_path(a: &Path, b: &Path) -> bool {
+    if same_file(a, b) {
+        return true;
+    }
+    let norm = |p: &Path| {
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        dir.canonicalize()
+            .ok()
+            .map(|d| d.join(p.file_name().unwrap_or_default()))
+    };
+    match (norm(a), norm(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Round(f64);
+    impl Quantize for Round {
+        fn quantize(&mut self, x: f32, _ch: usize) -> i32 {
+            (f64::from(x) * self.0).round().clamp(-self.0, self.0 - 1.0) as i32
+        }
+    }
+
+    fn dir() -> crate::testdir::TempDir {
+        crate::testdir::tempdir().unwrap()
+    }
+
+    #[test]
+    fn writes_float_and_integer_wavs_that_read_back() {
+        let d = dir();
+        let frames: Vec<[f32; 2]> = (0..1000)
+            .map(|i| [(i as f32 / 1000.0) - 0.5, 0.25])
+            .collect();
+        for (fmt, q) in [
+            (SampleFormat::Float32, None),
+            (SampleFormat::Int16, Some(32_768.0)),
+            (SampleFormat::Int24, Some(8_388_608.0)),
+        ] {
+            let path = d.path().join(format!("out-{}.wav", fmt.name()));
+            let out = OutputFile::new(&path).unwrap();
+            let quant = q.map(|s| Box::new(Round(s)) as Box<dyn Quantize>);
+            let mut sink = out.wav(2, 44_100, fmt, quant).unwrap();
+            sink.write(&frames[..300]).unwrap();
+            sink.write(&frames[300..]).unwrap();
+            assert_eq!(sink.frames(), 1000);
+            sink.finish().unwrap();
+            assert!(!path.exists(), "nothing at the target before commit");
+            let temp = out.temp_path().to_path_buf();
+            out.commit().unwrap();
+            assert!(!temp.exists());
+            let mut r = hound::WavReader::open(&path).unwrap();
+            let spec = r.spec();
+            assert_eq!(
+                (spec.channels, spec.sample_rate, spec.bits_per_sample),
+                (2, 44_100, fmt.bits())
+            );
+            let got: Vec<f32> = match fmt {
+                SampleFormat::Float32 => r.samples::<f32>().map(Result::unwrap).collect(),
+                _ => {
+                    let s = q.unwrap() as f32;
+                    r.samples::<i32>().map(|v| v.unwrap() as f32 / s).collect()
+                }
+            };
+            assert_eq!(got.len(), 2000);
+            let tol = q.map_or(0.0, |s| 1.0 / s as f32);
+            for (g, w) in got.iter().zip(frames.iter().flatten()) {
+                assert!((g - w).abs() <= tol, "{fmt:?}: {g} vs {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn restart_discards_and_drop_leaves_nothing() {
+        let d = dir();
+        let path = d.path().join("x.wav");
+        let out = OutputFile::new(&path).unwrap();
+        let mut sink = out.wav(1, 8_000, SampleFormat::Float32, None).unwrap();
+        sink.write(&[[0.5f32]; 100]).unwrap();
+        sink.finish().unwrap();
+        // A retry: the same temporary file starts over.
+        let mut sink = out.wav(1, 8_000, SampleFormat::Float32, None).unwrap();
+        sink.write(&[[0.25f32]; 10]).unwrap();
+        sink.finish().unwrap();
+        out.commit().unwrap();
+        assert_eq!(hound::WavReader::open(&path).unwrap().duration(), 10);
+
+        // Failure before commit: no target, no temporary file.
+        let path2 = d.path().join("y.wav");
+        {
+            let out = OutputFile::new(&path2).unwrap();
+            let mut sink = out.wav(1, 8_000, SampleFormat::Float32, None).unwrap();
+            sink.write(&[[0.5f32]; 100]).unwrap();
+        }
+        assert!(!path2.exists());
+        let left: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "only x.wav remains: {left:?}");
+    }
+
+    #[test]
+    fn output_checks() {
+        let d = dir();
+        let a = d.path().join("a.wav");
+        std::fs::write(&a, b"x").unwrap();
+        let b = d.path().join("b.wav");
+        assert!(check_outputs(&[&b], &[&a], false).is_ok());
+        let e = check_outputs(&[&a], &[&a], true).unwrap_err();
+        assert!(e.reason.contains("input"), "{e}");
+        // Through another spelling of the same path.
+        let a2 = d.path().join(".").join("a.wav");
+        assert!(check_outputs(&[&a2], &[&a], true).is_err());
+        #[cfg(unix)]
+        {
+            let link = d.path().join("link.wav");
+            std::os::unix::fs::symlink(&a, &link).unwrap();
+            assert!(check_outputs(&[&link], &[&a], true).is_err());
+            let hard = d.path().join("hard.wav");
+            std::fs::hard_link(&a, &hard).unwrap();
+            assert!(check_outputs(&[&hard], &[&a], true).is_err());
+        }
+        std::fs::write(&b, b"y").unwrap();
+        let e = check_outputs(&[&b], &[&a], false).unwrap_err();
+        assert!(e.reason.contains("--force"), "{e}");
+        assert!(check_outputs(&[&b], &[&a], true).is_ok());
+        let c = d.path().join("c.wav");
+        assert!(check_outputs(&[&c, &c], &[&a], false).is_err());
+        assert!(check_outputs(&[d.path()], &[&a], true).is_err());
+        assert!(OutputFile::new(&d.path().join("missing-dir").join("x.wav")).is_err());
+    }
+}
