@@ -249,3 +249,43 @@ fn tone_sequences_in_six_channels() {
         compare(&surround(fs), fs, &format!("5.1 tones {fs}"), 0.1);
     }
 }
+
+#[test]
+fn histogram_modes_against_exact_block_lists() {
+    // Lathe's bounded-memory gating against ebur128's (HISTOGRAM mode), both judged by exact
+    // block-list gating, on programmes whose block loudness spreads over tens of LU.
+    let fs = 48_000.0;
+    let n = (fs * 30.0) as usize;
+    let w = signals::white_noise(0.5, 9, n);
+    let fade: Vec<[f32; 2]> = signals::frames_from_fn(n, |i, _| {
+        w[i] * 10f64.powf((-50.0 + 50.0 * i as f64 / n as f64) / 20.0) as f32
+    });
+    let mut worst: (f64, f64) = (0.0, 0.0);
+    let tone = |db: f64| {
+        signals::to_frames::<2>(&signals::sine(997.0, 10f64.powf(db / 20.0), 0.0, fs, n / 3))
+    };
+    for (what, x) in [
+        ("music", signals::music_like(fs, 20.0, -3.0, 5)),
+        ("fade", fade),
+        ("tone at -23.00 dBFS", tone(-23.0)),
+        ("tone at -23.04 dBFS", tone(-23.04)),
+        ("tone at -23.09 dBFS", tone(-23.09)),
+    ] {
+        let exact = common::reference(&x, fs, lathe_loudness::ChannelLayout::Stereo);
+        let ours = common::measure(&x, fs, 4_800).integrated_lufs();
+        let mut e = EbuR128::new(2, fs as u32, Mode::I | Mode::HISTOGRAM).unwrap();
+        let flat: Vec<f32> = x.iter().flatten().copied().collect();
+        e.add_frames_f32(&flat).unwrap();
+        let theirs = e.loudness_global().unwrap();
+        let d_ours = (ours - exact.integrated_lufs()).abs();
+        let d_theirs = (theirs - exact.integrated_lufs()).abs();
+        println!("{what}: Lathe {d_ours:.2e} LU from exact, ebur128 histogram {d_theirs:.2e} LU");
+        assert!(
+            d_ours < 0.01,
+            "{what}: {ours} vs exact {}",
+            exact.integrated_lufs()
+        );
+        worst = (worst.0.max(d_ours), worst.1.max(d_theirs));
+    }
+    assert!(worst.0 <= worst.1, "{worst:?}");
+}

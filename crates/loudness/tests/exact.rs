@@ -291,6 +291,14 @@ fn merged_meters_equal_the_meter_of_the_concatenation() {
         assert!((x - y).abs() <= tol, "{what}: merged {x} vs whole {y}");
     }
     assert!((a.integrated_lufs - exact.integrated_lufs()).abs() < 0.01);
+    println!(
+        "merged - whole: I {:.2e} LU, LRA {:.2e} LU, max M {:.2e}, max S {:.2e}, TP {:.2e} dB",
+        a.integrated_lufs - w.integrated_lufs,
+        a.loudness_range_lu - w.loudness_range_lu,
+        a.max_momentary_lufs - w.max_momentary_lufs,
+        a.max_short_term_lufs - w.max_short_term_lufs,
+        a.true_peak_dbtp - w.true_peak_dbtp
+    );
     // Measuring goes on after the merge as after the whole.
     let more = signals::music_like(FS, 4.0, -8.0, 9);
     let mut one = one;
@@ -488,6 +496,7 @@ fn reset_equals_a_fresh_meter_and_nothing_allocates() {
 #[test]
 fn memory_is_fixed_and_as_documented() {
     let size = core::mem::size_of::<LoudnessMeter<2>>();
+    println!("LoudnessMeter<2>: {size} bytes");
     assert!(size < 240_000 && size > 200_000, "{size} bytes");
     let eight = core::mem::size_of::<LoudnessMeter<8>>();
     assert!(eight - size < 2_000, "{eight} bytes");
