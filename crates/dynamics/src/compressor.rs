@@ -3,11 +3,14 @@
 use crate::curve::{CompressorCurve, Curve};
 use crate::detector::{Ballistics, DetectorKind};
 use crate::fastmath::{self, DB_PER_LOG2};
-use crate::sidechain::{link_levels, max_level, Delay, Sidechain};
+use crate::sidechain::{block_levels, Delay, Sidechain};
 use lathe_core::{Error, ProcessSpec, Processor, Result, Smoothed};
 
 /// Ramp length of smoothed parameter changes (threshold, ratio, knee, makeup, mix), in ms.
 pub const PARAM_RAMP_MS: f64 = 20.0;
+
+/// Frames per block of the vectorised inner loops.
+pub(crate) const BLOCK: usize = 64;
 
 /// Default lookahead capacity of [`Compressor`] and [`Expander`](crate::Expander), in frames:
 /// 10 ms at 384 kHz (4096 frames).
@@ -235,6 +238,7 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
         self.knee.set_target(params.knee_db);
         self.makeup.set_target(params.total_makeup_db());
         self.mix.set_target(params.mix);
+        self.update_curve();
         Ok(())
     }
 
@@ -276,22 +280,60 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
             || self.mix.is_smoothing()
     }
 
-    /// Computes the per-channel gains (linear) for one frame.
+    /// Processes up to [`BLOCK`] frames with constant curve, makeup (log2 units) and mix.
+    /// The detector, the curve and the exponential run as loops over the block (they
+    /// vectorise); only the ballistics are sequential.
     #[inline(always)]
-    fn gains(&mut self, frame: &[f32; CH], link: f32, makeup: f32) -> [f32; CH] {
-        let levels = self.sidechain.levels(frame);
+    fn run_block(&mut self, frames: &mut [[f32; CH]], link: f32, makeup: f32, mix: f32) {
+        let n = frames.len().min(BLOCK);
+        let frames = &mut frames[..n];
+        let mut det = [[0.0f32; CH]; BLOCK];
+        self.sidechain.detect(frames, &mut det[..n]);
+        let mut lv = [[0.0f32; CH]; BLOCK];
+        block_levels(&det[..n], self.sidechain.log_scale(), link, &mut lv[..n]);
+        let curve = self.curve;
+        let mut g = [[0.0f32; CH]; BLOCK];
         if link >= 1.0 {
-            let reduction = self.curve.compress(max_level(&levels));
-            let y = self.ballistics[0].process(reduction);
-            [fastmath::exp2(makeup - y); CH]
-        } else {
-            let levels = link_levels(levels, link);
-            let mut g = [0.0f32; CH];
-            for ((g, b), l) in g.iter_mut().zip(self.ballistics.iter_mut()).zip(levels) {
-                let y = b.process(self.curve.compress(l));
-                *g = fastmath::exp2(makeup - y);
+            let mut r = [0.0f32; BLOCK];
+            for (r, l) in r[..n].iter_mut().zip(&lv[..n]) {
+                *r = curve.compress(l[0]);
             }
-            g
+            let b = &mut self.ballistics[0];
+            for r in r[..n].iter_mut() {
+                *r = b.process(*r);
+            }
+            for (g, r) in g[..n].iter_mut().zip(&r[..n]) {
+                *g = [fastmath::exp2(makeup - r); CH];
+            }
+        } else {
+            for l in lv[..n].iter_mut() {
+                for v in l.iter_mut() {
+                    *v = curve.compress(*v);
+                }
+            }
+            for l in lv[..n].iter_mut() {
+                for (v, b) in l.iter_mut().zip(self.ballistics.iter_mut()) {
+                    *v = b.process(*v);
+                }
+            }
+            for (g, l) in g[..n].iter_mut().zip(&lv[..n]) {
+                *g = l.map(|r| fastmath::exp2(makeup - r));
+            }
+        }
+        if mix >= 1.0 {
+            for (f, g) in frames.iter_mut().zip(&g[..n]) {
+                let dry = self.delay.push(*f);
+                for ch in 0..CH {
+                    f[ch] = dry[ch] * g[ch];
+                }
+            }
+        } else {
+            for (f, g) in frames.iter_mut().zip(&g[..n]) {
+                let dry = self.delay.push(*f);
+                for ch in 0..CH {
+                    f[ch] = mix * (dry[ch] * g[ch]) + (1.0 - mix) * dry[ch];
+                }
+            }
         }
     }
 }
@@ -351,39 +393,22 @@ impl<const CH: usize, const N: usize> Processor<CH> for Compressor<CH, N> {
 
     fn process(&mut self, frames: &mut [[f32; CH]]) {
         let link = self.params.link as f32;
-        if self.is_smoothing() {
-            for frame in frames.iter_mut() {
-                self.threshold.next();
-                self.ratio.next();
-                self.knee.next();
-                self.update_curve();
-                let makeup = (self.makeup.next() / DB_PER_LOG2) as f32;
-                let mix = self.mix.next() as f32;
-                let g = self.gains(frame, link, makeup);
-                let dry = self.delay.push(*frame);
-                for ch in 0..CH {
-                    frame[ch] = mix * (dry[ch] * g[ch]) + (1.0 - mix) * dry[ch];
-                }
-            }
-        } else {
-            let makeup = (self.makeup.current() / DB_PER_LOG2) as f32;
-            let mix = self.mix.current() as f32;
-            if mix >= 1.0 {
-                for frame in frames.iter_mut() {
-                    let g = self.gains(frame, link, makeup);
-                    let dry = self.delay.push(*frame);
-                    for ch in 0..CH {
-                        frame[ch] = dry[ch] * g[ch];
-                    }
+        for block in frames.chunks_mut(BLOCK) {
+            if self.is_smoothing() {
+                // Parameters ramp: one frame at a time through the same arithmetic.
+                for frame in block.chunks_mut(1) {
+                    self.threshold.next();
+                    self.ratio.next();
+                    self.knee.next();
+                    self.update_curve();
+                    let makeup = (self.makeup.next() / DB_PER_LOG2) as f32;
+                    let mix = self.mix.next() as f32;
+                    self.run_block(frame, link, makeup, mix);
                 }
             } else {
-                for frame in frames.iter_mut() {
-                    let g = self.gains(frame, link, makeup);
-                    let dry = self.delay.push(*frame);
-                    for ch in 0..CH {
-                        frame[ch] = mix * (dry[ch] * g[ch]) + (1.0 - mix) * dry[ch];
-                    }
-                }
+                let makeup = (self.makeup.current() / DB_PER_LOG2) as f32;
+                let mix = self.mix.current() as f32;
+                self.run_block(block, link, makeup, mix);
             }
         }
         if link >= 1.0 {

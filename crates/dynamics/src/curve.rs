@@ -129,31 +129,25 @@ impl Curve {
     }
 
     /// Compressor reduction (≥ 0, log2 units) at level `x` (log2 units).
+    ///
+    /// Branch-free (so it vectorises across frames): the knee's quadratic is evaluated at the
+    /// level clamped to the knee, and the line above the knee is added from its upper edge on.
+    /// Since the quadratic is tangent to the line there (`knee_k · W² = slope · W / 2`), this
+    /// is exactly the three-piece curve.
     #[inline(always)]
     pub(crate) fn compress(&self, x: f32) -> f32 {
         let over = x - self.t;
-        if over <= -self.half_w {
-            0.0
-        } else if over < self.half_w {
-            let d = over + self.half_w;
-            self.knee_k * d * d
-        } else {
-            self.slope * over
-        }
+        let d = over.max(-self.half_w).min(self.half_w) + self.half_w;
+        self.knee_k * d * d + self.slope * (over - self.half_w).max(0.0)
     }
 
-    /// Expander reduction (`0 ..= range`, log2 units) at level `x` (log2 units).
+    /// Expander reduction (`0 ..= range`, log2 units) at level `x` (log2 units), branch-free
+    /// like [`compress`](Self::compress).
     #[inline(always)]
     pub(crate) fn expand(&self, x: f32) -> f32 {
         let under = x - self.t;
-        let r = if under >= self.half_w {
-            0.0
-        } else if under > -self.half_w {
-            let d = under - self.half_w;
-            self.knee_k * d * d
-        } else {
-            -self.slope * under
-        };
+        let d = under.max(-self.half_w).min(self.half_w) - self.half_w;
+        let r = self.knee_k * d * d + self.slope * (-self.half_w - under).max(0.0);
         r.min(self.range)
     }
 }

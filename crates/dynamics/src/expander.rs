@@ -1,10 +1,10 @@
 //! Downward expander and noise gate with hysteresis, hold and range.
 
-use crate::compressor::{check_rate_dependent, DEFAULT_LOOKAHEAD_CAPACITY, PARAM_RAMP_MS};
+use crate::compressor::{check_rate_dependent, BLOCK, DEFAULT_LOOKAHEAD_CAPACITY, PARAM_RAMP_MS};
 use crate::curve::{Curve, ExpanderCurve};
 use crate::detector::{Ballistics, DetectorKind};
 use crate::fastmath::{self, DB_PER_LOG2};
-use crate::sidechain::{link_levels, max_level, Delay, Sidechain};
+use crate::sidechain::{block_levels, Delay, Sidechain};
 use lathe_core::{ms_to_samples, Error, ProcessSpec, Processor, Result, Smoothed};
 
 /// Parameters of an [`Expander`] (plain values, natural units).
@@ -238,9 +238,10 @@ impl<const CH: usize, const N: usize> Expander<CH, N> {
             || self.range.is_smoothing()
     }
 
-    /// Gate state machine and ballistics of channel `ch` at `level` (log2); returns the gain.
+    /// Gate state machine and ballistics of channel `ch` at `level` (log2); returns the
+    /// smoothed attenuation (log2 units).
     #[inline(always)]
-    fn channel_gain(&mut self, ch: usize, level: f32) -> f32 {
+    fn channel_reduction(&mut self, ch: usize, level: f32) -> f32 {
         if level >= self.open_level {
             self.open[ch] = true;
             self.hold_left[ch] = self.hold_len;
@@ -258,22 +259,35 @@ impl<const CH: usize, const N: usize> Expander<CH, N> {
         } else {
             self.curve.expand(level)
         };
-        fastmath::exp2(-self.ballistics[ch].process(target))
+        self.ballistics[ch].process(target)
     }
 
+    /// Processes up to [`BLOCK`] frames with constant parameters.
     #[inline(always)]
-    fn frame(&mut self, frame: &mut [f32; CH], link: f32) {
-        let levels = self.sidechain.levels(frame);
-        let dry = self.delay.push(*frame);
-        if link >= 1.0 {
-            let g = self.channel_gain(0, max_level(&levels));
-            for ch in 0..CH {
-                frame[ch] = dry[ch] * g;
+    fn run_block(&mut self, frames: &mut [[f32; CH]], link: f32) {
+        let n = frames.len().min(BLOCK);
+        let frames = &mut frames[..n];
+        let mut det = [[0.0f32; CH]; BLOCK];
+        self.sidechain.detect(frames, &mut det[..n]);
+        let mut lv = [[0.0f32; CH]; BLOCK];
+        block_levels(&det[..n], self.sidechain.log_scale(), link, &mut lv[..n]);
+        let channels = if link >= 1.0 { 1 } else { CH };
+        for l in lv[..n].iter_mut() {
+            for (ch, v) in l.iter_mut().enumerate().take(channels) {
+                *v = self.channel_reduction(ch, *v);
             }
-        } else {
-            let levels = link_levels(levels, link);
-            for ch in 0..CH {
-                frame[ch] = dry[ch] * self.channel_gain(ch, levels[ch]);
+        }
+        for (f, l) in frames.iter_mut().zip(&lv[..n]) {
+            let dry = self.delay.push(*f);
+            if link >= 1.0 {
+                let g = fastmath::exp2(-l[0]);
+                for ch in 0..CH {
+                    f[ch] = dry[ch] * g;
+                }
+            } else {
+                for ch in 0..CH {
+                    f[ch] = dry[ch] * fastmath::exp2(-l[ch]);
+                }
             }
         }
     }
@@ -334,19 +348,19 @@ impl<const CH: usize, const N: usize> Processor<CH> for Expander<CH, N> {
 
     fn process(&mut self, frames: &mut [[f32; CH]]) {
         let link = self.params.link as f32;
-        if self.is_smoothing() {
-            for frame in frames.iter_mut() {
-                self.threshold.next();
-                self.ratio.next();
-                self.knee.next();
-                self.range.next();
-                self.update_curve();
-                self.frame(frame, link);
-            }
-        } else {
-            self.update_curve();
-            for frame in frames.iter_mut() {
-                self.frame(frame, link);
+        self.update_curve();
+        for block in frames.chunks_mut(BLOCK) {
+            if self.is_smoothing() {
+                for frame in block.chunks_mut(1) {
+                    self.threshold.next();
+                    self.ratio.next();
+                    self.knee.next();
+                    self.range.next();
+                    self.update_curve();
+                    self.run_block(frame, link);
+                }
+            } else {
+                self.run_block(block, link);
             }
         }
         if link >= 1.0 {

@@ -15,12 +15,12 @@ pub(crate) fn log2(x: f32) -> f32 {
     // `max` returns the non-NaN operand, so NaN becomes LOG2_MIN_ARG as well.
     let x = x.max(LOG2_MIN_ARG);
     let bits = x.to_bits();
-    let mut e = ((bits >> 23) & 0xff) as i32 - 127;
-    let mut m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000); // in [1, 2)
-    if m > core::f32::consts::SQRT_2 {
-        m *= 0.5;
-        e += 1;
-    }
+    let e = ((bits >> 23) & 0xff) as i32 - 127;
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000); // in [1, 2)
+    // Selects, not branches, so that loops over this vectorise.
+    let big = m > core::f32::consts::SQRT_2;
+    let m = if big { m * 0.5 } else { m };
+    let e = e + i32::from(big);
     // log2(m) = 2/ln2 · atanh(s), s = (m - 1)/(m + 1) in [-0.172, 0.172].
     let s = (m - 1.0) / (m + 1.0);
     let s2 = s * s;
@@ -65,6 +65,18 @@ pub(crate) fn tanh(x: f32) -> f32 {
     y.copysign(x)
 }
 
+/// `1 / sqrt(x)` for positive normal `x`: a bit-level first guess refined by three Newton steps
+/// (relative error below 3e-7); no division or square root, so loops over it vectorise.
+#[inline(always)]
+pub(crate) fn rsqrt(x: f32) -> f32 {
+    let mut y = f32::from_bits(0x5f37_5a86u32.wrapping_sub(x.to_bits() >> 1));
+    let h = 0.5 * x;
+    for _ in 0..3 {
+        y *= 1.5 - h * y * y;
+    }
+    y
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +109,17 @@ mod tests {
         assert!(worst < 3e-7, "worst rel error {worst}");
         assert_eq!(exp2(0.0), 1.0);
         assert!(exp2(f32::NAN) > 0.0);
+    }
+
+    #[test]
+    fn rsqrt_matches_libm() {
+        let mut x = 1.0f32;
+        while x < 1e13 {
+            let want = 1.0 / libm::sqrt(f64::from(x));
+            let err = ((f64::from(rsqrt(x)) - want) / want).abs();
+            assert!(err < 3e-7, "{x}: {err}");
+            x *= 1.001_3;
+        }
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub const BASS_HEADROOM: f32 = 1.5;
 pub const TRUE_PEAK_MARGIN_DB: f64 = 0.05;
 
 const Q: u32 = 1 << 30;
+/// Frames per block of the detection stage.
+const BLOCK: usize = 64;
 const Q_F32: f32 = Q as f32;
 /// Relative safety margin on the ceiling against `f32` rounding (2^-20, 1e-5 dB).
 const CEILING_MARGIN: f32 = 1.0 - 1.0 / (1u32 << 20) as f32;
@@ -390,14 +392,11 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         self.lookahead + DETECTION_DELAY
     }
 
+    /// One frame (already free of NaN/inf); `tp_peak` is the true-peak reading in true-peak
+    /// mode.
     #[inline(always)]
-    fn frame(&mut self, frame: &mut [f32; CH], true_peak: bool) {
-        let mut x = *frame;
-        for s in x.iter_mut() {
-            if !s.is_finite() {
-                *s = 0.0;
-            }
-        }
+    fn frame(&mut self, frame: &mut [f32; CH], tp_peak: Option<f32>) {
+        let x = *frame;
         let pos = self.pos;
         let out_idx = if pos >= self.delay() {
             pos - self.delay()
@@ -409,8 +408,8 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         self.pos = if pos + 1 == N { 0 } else { pos + 1 };
 
         // 1. Detect (peak around frame n - DETECTION_DELAY).
-        let peak = if true_peak {
-            self.true_peak.push(&x)
+        let peak = if let Some(p) = tp_peak {
+            p
         } else {
             let idx = if pos >= DETECTION_DELAY {
                 pos - DETECTION_DELAY
@@ -536,11 +535,24 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
 
     fn process(&mut self, frames: &mut [[f32; CH]]) {
         let true_peak = self.params.true_peak;
-        for frame in frames.iter_mut() {
-            self.frame(frame, true_peak);
-            if self.counter & 63 == 0 {
-                // Fixed schedule (frame count, not block), so block splits do not matter.
-                self.bass_lp.flush();
+        let mut peaks = [0.0f32; BLOCK];
+        for block in frames.chunks_mut(BLOCK) {
+            for frame in block.iter_mut() {
+                for s in frame.iter_mut() {
+                    if !s.is_finite() {
+                        *s = 0.0;
+                    }
+                }
+            }
+            if true_peak {
+                self.true_peak.push_block(block, &mut peaks);
+            }
+            for (frame, &peak) in block.iter_mut().zip(&peaks) {
+                self.frame(frame, true_peak.then_some(peak));
+                if self.counter & 63 == 0 {
+                    // Fixed schedule (frame count, not block), so block splits do not matter.
+                    self.bass_lp.flush();
+                }
             }
         }
     }

@@ -75,39 +75,56 @@ pub fn half_band_taps(k: usize, beta: f64, out: &mut [f64]) -> usize {
     m
 }
 
-/// One 2x stage for `CH` channels: interpolator and decimator sharing the same half-band taps.
+/// Largest block (base-rate samples) the stages process at once.
+pub const MAX_BLOCK: usize = 64;
+/// Largest block at a stage's input (the innermost stage of 8x sees 4 × 64 samples).
+const MAX_STAGE_IN: usize = MAX_FACTOR / 2 * MAX_BLOCK;
+
+/// `y[i] = sum_j taps[j] · buf[i + j]` for `i < y.len()`, vectorised across `i` (the taps are
+/// the outer loop). The sum for each output runs over the taps in order, so the result does not
+/// depend on how a signal is cut into blocks.
+#[inline(always)]
+pub(crate) fn fir(taps: &[f32], buf: &[f32], y: &mut [f32]) {
+    const R: usize = 8;
+    let n = y.len();
+    let full = n / R * R;
+    // Register-blocked: R outputs stay in registers while the taps run.
+    for (c, out) in y[..full].chunks_exact_mut(R).enumerate() {
+        let base = c * R;
+        let mut acc = [0.0f32; R];
+        for (j, &t) in taps.iter().enumerate() {
+            let x = &buf[base + j..base + j + R];
+            for k in 0..R {
+                acc[k] += t * x[k];
+            }
+        }
+        out.copy_from_slice(&acc);
+    }
+    for (i, o) in y.iter_mut().enumerate().skip(full) {
+        let mut acc = 0.0f32;
+        for (j, &t) in taps.iter().enumerate() {
+            acc += t * buf[i + j];
+        }
+        *o = acc;
+    }
+}
+
+/// One 2x stage for `CH` channels: interpolator and decimator sharing the same half-band taps,
+/// processing blocks.
 #[derive(Debug, Clone)]
 struct HalfBand<const CH: usize> {
     /// Even-index taps `h[2j]` reversed (oldest sample first), `2K + 2` of them.
     taps: [f32; MAX_TAPS],
     len: usize,
     k: usize,
-    up: [[f32; 2 * MAX_TAPS]; CH],
-    down_even: [[f32; 2 * MAX_TAPS]; CH],
-    down_odd: [[f32; 2 * MAX_TAPS]; CH],
-    pos_up: usize,
-    pos_down: usize,
+    /// Interpolator: the last `len - 1` input samples.
+    up_hist: [[f32; MAX_TAPS]; CH],
+    /// Decimator: the last `len - 1` even and `K + 1` odd input samples.
+    even_hist: [[f32; MAX_TAPS]; CH],
+    odd_hist: [[f32; MAX_TAPS]; CH],
     /// One-sample delay at this stage's input rate (see the module docs), if used.
     pad: bool,
     pad_last: [f32; CH],
-}
-
-#[inline(always)]
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    // Four partial sums let the compiler vectorise without reassociating.
-    let mut acc = [0.0f32; 4];
-    let (ac, ar) = a.split_at(a.len() & !3);
-    let (bc, br) = b.split_at(ac.len());
-    for (x, y) in ac.chunks_exact(4).zip(bc.chunks_exact(4)) {
-        for i in 0..4 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for (x, y) in ar.iter().zip(br) {
-        s += x * y;
-    }
-    s
 }
 
 impl<const CH: usize> HalfBand<CH> {
@@ -125,22 +142,18 @@ impl<const CH: usize> HalfBand<CH> {
             taps,
             len,
             k,
-            up: [[0.0; 2 * MAX_TAPS]; CH],
-            down_even: [[0.0; 2 * MAX_TAPS]; CH],
-            down_odd: [[0.0; 2 * MAX_TAPS]; CH],
-            pos_up: 0,
-            pos_down: 0,
+            up_hist: [[0.0; MAX_TAPS]; CH],
+            even_hist: [[0.0; MAX_TAPS]; CH],
+            odd_hist: [[0.0; MAX_TAPS]; CH],
             pad: false,
             pad_last: [0.0; CH],
         }
     }
 
     fn reset(&mut self) {
-        self.up = [[0.0; 2 * MAX_TAPS]; CH];
-        self.down_even = [[0.0; 2 * MAX_TAPS]; CH];
-        self.down_odd = [[0.0; 2 * MAX_TAPS]; CH];
-        self.pos_up = 0;
-        self.pos_down = 0;
+        self.up_hist = [[0.0; MAX_TAPS]; CH];
+        self.even_hist = [[0.0; MAX_TAPS]; CH];
+        self.odd_hist = [[0.0; MAX_TAPS]; CH];
         self.pad_last = [0.0; CH];
     }
 
@@ -149,55 +162,58 @@ impl<const CH: usize> HalfBand<CH> {
         2 * self.k + 1
     }
 
-    /// Interpolates `input` (low rate) into `out` (twice as many samples).
+    /// Interpolates `x` (channel `ch`, at most [`MAX_STAGE_IN`] samples) into `out`
+    /// (`2 · x.len()` samples).
     #[inline(always)]
-    fn up(&mut self, input: &[[f32; CH]], out: &mut [[f32; CH]]) {
-        let len = self.len;
-        for (i, x) in input.iter().enumerate() {
-            let x = if self.pad {
-                core::mem::replace(&mut self.pad_last, *x)
-            } else {
-                *x
-            };
-            let p = self.pos_up;
-            for ch in 0..CH {
-                let h = &mut self.up[ch];
-                h[p] = x[ch];
-                h[p + len] = x[ch];
-                let w = &h[p + 1..p + 1 + len];
-                out[2 * i][ch] = 2.0 * dot(w, &self.taps[..len]);
-                out[2 * i + 1][ch] = w[len - 1 - self.k];
-            }
-            self.pos_up = if p + 1 == len { 0 } else { p + 1 };
+    fn up(&mut self, ch: usize, x: &[f32], out: &mut [f32]) {
+        let (m, t, k) = (x.len(), self.len, self.k);
+        let mut buf = [0.0f32; MAX_TAPS + MAX_STAGE_IN];
+        buf[..t - 1].copy_from_slice(&self.up_hist[ch][..t - 1]);
+        if self.pad && m > 0 {
+            buf[t - 1] = self.pad_last[ch];
+            buf[t..t - 1 + m].copy_from_slice(&x[..m - 1]);
+            self.pad_last[ch] = x[m - 1];
+        } else {
+            buf[t - 1..t - 1 + m].copy_from_slice(x);
         }
+        let mut acc = [0.0f32; MAX_STAGE_IN];
+        fir(&self.taps[..t], &buf, &mut acc[..m]);
+        for i in 0..m {
+            out[2 * i] = 2.0 * acc[i];
+            out[2 * i + 1] = buf[i + t - 1 - k];
+        }
+        self.up_hist[ch][..t - 1].copy_from_slice(&buf[m..m + t - 1]);
     }
 
-    /// Decimates `input` (high rate, even length) into `out` (half as many samples).
+    /// Decimates `w` (channel `ch`, even length, at most `2 ·` [`MAX_STAGE_IN`] samples) into
+    /// `out` (`w.len() / 2` samples).
     #[inline(always)]
-    fn down(&mut self, input: &[[f32; CH]], out: &mut [[f32; CH]]) {
-        let len = self.len;
-        for (i, o) in out.iter_mut().enumerate() {
-            let (even, odd) = (input[2 * i], input[2 * i + 1]);
-            let p = self.pos_down;
-            for ch in 0..CH {
-                let he = &mut self.down_even[ch];
-                he[p] = even[ch];
-                he[p + len] = even[ch];
-                let ho = &mut self.down_odd[ch];
-                ho[p] = odd[ch];
-                ho[p + len] = odd[ch];
-                // Odd sample K + 1 steps back, then the even branch.
-                let centre = self.down_odd[ch][p + len - (self.k + 1)];
-                let w = &self.down_even[ch][p + 1..p + 1 + len];
-                o[ch] = dot(w, &self.taps[..len]) + 0.5 * centre;
-            }
-            self.pos_down = if p + 1 == len { 0 } else { p + 1 };
+    fn down(&mut self, ch: usize, w: &[f32], out: &mut [f32]) {
+        let (m, t, k) = (w.len() / 2, self.len, self.k);
+        let mut even = [0.0f32; MAX_TAPS + MAX_STAGE_IN];
+        let mut odd = [0.0f32; MAX_TAPS + MAX_STAGE_IN];
+        even[..t - 1].copy_from_slice(&self.even_hist[ch][..t - 1]);
+        odd[..k + 1].copy_from_slice(&self.odd_hist[ch][..k + 1]);
+        for i in 0..m {
+            even[t - 1 + i] = w[2 * i];
+            odd[k + 1 + i] = w[2 * i + 1];
         }
+        fir(&self.taps[..t], &even, &mut out[..m]);
+        // The centre tap (1/2) meets the odd sample K + 1 steps back.
+        for (o, &c) in out[..m].iter_mut().zip(&odd[..m]) {
+            *o += 0.5 * c;
+        }
+        self.even_hist[ch][..t - 1].copy_from_slice(&even[m..m + t - 1]);
+        self.odd_hist[ch][..k + 1].copy_from_slice(&odd[m..m + k + 1]);
     }
 }
 
 /// Oversampler by 1, 2, 4 or 8 for `CH` channels: cascaded polyphase half-band stages (see the
-/// module docs), processed one base-rate frame at a time.
+/// module docs), processing blocks of one channel at a time.
+///
+/// Use: [`upsample`](Self::upsample) a block of a channel, work on the `factor ×` longer
+/// block at the high rate, [`downsample`](Self::downsample) it back. The output of a round trip
+/// does not depend on the block lengths used.
 #[derive(Debug, Clone)]
 pub struct Oversampler<const CH: usize> {
     stages: [HalfBand<CH>; STAGES],
@@ -254,30 +270,41 @@ impl<const CH: usize> Oversampler<CH> {
         self.stages.iter_mut().for_each(HalfBand::reset);
     }
 
-    /// Upsamples one frame into `buf[..factor]`, calls `f` on those samples (at the high
-    /// rate), and returns the downsampled frame.
+    /// Upsamples `input` (channel `ch < CH`, at most [`MAX_BLOCK`] samples) into
+    /// `output[..factor · input.len()]`.
+    ///
+    /// # Panics
+    /// Never for `ch < CH`, `input.len() <= MAX_BLOCK` and a long enough `output` (callers in
+    /// this crate guarantee it); out-of-range arguments are clamped instead.
     #[inline(always)]
-    pub fn process_frame(
-        &mut self,
-        x: [f32; CH],
-        buf: &mut [[f32; CH]; MAX_FACTOR],
-        mut f: impl FnMut(&mut [[f32; CH]]),
-    ) -> [f32; CH] {
-        let n = self.count;
-        let mut tmp = [[0.0f32; CH]; MAX_FACTOR];
-        buf[0] = x;
-        for s in 0..n {
-            let m = 1 << s;
-            tmp[..m].copy_from_slice(&buf[..m]);
-            self.stages[s].up(&tmp[..m], &mut buf[..2 * m]);
+    pub fn upsample(&mut self, ch: usize, input: &[f32], output: &mut [f32]) {
+        let ch = ch.min(CH.saturating_sub(1));
+        let n = input.len().min(MAX_BLOCK).min(output.len() >> self.count);
+        output[..n].copy_from_slice(&input[..n]);
+        let mut tmp = [0.0f32; MAX_FACTOR * MAX_BLOCK];
+        for s in 0..self.count {
+            let m = n << s;
+            tmp[..m].copy_from_slice(&output[..m]);
+            self.stages[s].up(ch, &tmp[..m], &mut output[..2 * m]);
         }
-        f(&mut buf[..1 << n]);
-        for s in (0..n).rev() {
-            let m = 1 << s;
-            tmp[..2 * m].copy_from_slice(&buf[..2 * m]);
-            self.stages[s].down(&tmp[..2 * m], &mut buf[..m]);
+    }
+
+    /// Downsamples `input` (channel `ch`, `factor ·` up to [`MAX_BLOCK`] samples) into
+    /// `output[..input.len() / factor]`.
+    #[inline(always)]
+    pub fn downsample(&mut self, ch: usize, input: &[f32], output: &mut [f32]) {
+        let ch = ch.min(CH.saturating_sub(1));
+        let n = (input.len() >> self.count).min(MAX_BLOCK).min(output.len());
+        let mut a = [0.0f32; MAX_FACTOR * MAX_BLOCK];
+        let mut b = [0.0f32; MAX_FACTOR * MAX_BLOCK];
+        let top = n << self.count;
+        a[..top].copy_from_slice(&input[..top]);
+        for s in (0..self.count).rev() {
+            let m = n << s;
+            self.stages[s].down(ch, &a[..2 * m], &mut b[..m]);
+            a[..m].copy_from_slice(&b[..m]);
         }
-        buf[0]
+        output[..n].copy_from_slice(&a[..n]);
     }
 }
 
@@ -332,11 +359,20 @@ mod tests {
             let x: Vec<f32> = (0..n)
                 .map(|i| (0.5 * libm::sin(2.0 * core::f64::consts::PI * 3_000.0 * i as f64 / fs)) as f32)
                 .collect();
-            let mut buf = [[0.0f32; 1]; MAX_FACTOR];
-            let y: Vec<f32> = x
-                .iter()
-                .map(|&v| o.process_frame([v], &mut buf, |_| {})[0])
-                .collect();
+            // Blocks of varying length: the result must not depend on them.
+            let mut y = Vec::new();
+            let mut i = 0;
+            let mut len = 1;
+            while i < n {
+                let m = len.min(n - i).min(MAX_BLOCK);
+                let mut hi = [0.0f32; MAX_FACTOR * MAX_BLOCK];
+                let mut lo = [0.0f32; MAX_BLOCK];
+                o.upsample(0, &x[i..i + m], &mut hi);
+                o.downsample(0, &hi[..m * factor], &mut lo);
+                y.extend_from_slice(&lo[..m]);
+                i += m;
+                len = len % 61 + 7;
+            }
             let err = (1_000..n)
                 .map(|i| (y[i] - x[i - lat]).abs())
                 .fold(0.0f32, f32::max);

@@ -2,7 +2,7 @@
 
 use crate::compressor::PARAM_RAMP_MS;
 use crate::fastmath;
-use crate::oversampling::{Oversampler, MAX_FACTOR};
+use crate::oversampling::{Oversampler, MAX_BLOCK, MAX_FACTOR};
 use lathe_core::{db_to_gain, flush_denormal, Error, ProcessSpec, Processor, Result, Smoothed};
 
 /// Corner of the DC blocker on the wet path (1st-order high-pass), Hz. Asymmetric curves and
@@ -38,13 +38,20 @@ impl SaturationCurve {
         match self {
             SaturationCurve::Tanh => fastmath::tanh(u),
             SaturationCurve::Tube => {
+                // Both halves, then a select: no branch, so loops vectorise.
+                let pos = fastmath::tanh(u);
+                let neg = fastmath::tanh(TUBE_NEGATIVE * u) * (1.0 / TUBE_NEGATIVE);
                 if u >= 0.0 {
-                    fastmath::tanh(u)
+                    pos
                 } else {
-                    fastmath::tanh(TUBE_NEGATIVE * u) * (1.0 / TUBE_NEGATIVE)
+                    neg
                 }
             }
-            SaturationCurve::Tape => u / libm::sqrtf(1.0 + u * u),
+            SaturationCurve::Tape => {
+                // |u| beyond 1e6 saturates to ±1 within f32 precision anyway.
+                let u = u.max(-1e6).min(1e6);
+                u * fastmath::rsqrt(1.0 + u * u)
+            }
             SaturationCurve::SoftClip => {
                 let a = u.clamp(-1.5, 1.5);
                 a - (4.0 / 27.0) * a * a * a
@@ -243,48 +250,87 @@ impl<const CH: usize> Saturation<CH> {
             || self.output.is_smoothing()
     }
 
+    /// Processes up to [`MAX_BLOCK`] frames with constant shape and mix: per channel,
+    /// upsample, curve, downsample (all loops over the block), then the DC blocker and the mix.
     #[inline(always)]
-    fn frame(&mut self, frame: &mut [f32; CH], curve: SaturationCurve, mix: f32) {
-        let mut x = *frame;
-        for s in x.iter_mut() {
-            if !s.is_finite() {
-                *s = 0.0;
-            }
-        }
-        let lat = self.oversampler.latency();
-        let dry = if lat == 0 {
-            x
-        } else {
-            let d = core::mem::replace(&mut self.dry[self.dry_pos], x);
-            self.dry_pos = if self.dry_pos + 1 >= lat {
-                0
-            } else {
-                self.dry_pos + 1
-            };
-            d
-        };
-        let sh = self.shape;
-        let mut buf = [[0.0f32; CH]; MAX_FACTOR];
-        let wet = self.oversampler.process_frame(x, &mut buf, |block| {
-            for f in block.iter_mut() {
-                for s in f.iter_mut() {
-                    *s = curve.apply(sh.drive * *s + sh.bias) - sh.offset;
+    fn run_block(&mut self, frames: &mut [[f32; CH]], curve: SaturationCurve, mix: f32) {
+        let n = frames.len().min(MAX_BLOCK);
+        let frames = &mut frames[..n];
+        for f in frames.iter_mut() {
+            for s in f.iter_mut() {
+                if !s.is_finite() {
+                    *s = 0.0;
                 }
             }
-        });
-        let r = self.dc_coeff;
-        for ch in 0..CH {
-            let w = f64::from(wet[ch]);
-            let y = w - self.dc_x[ch] + r * self.dc_y[ch];
-            self.dc_x[ch] = w;
-            self.dc_y[ch] = y;
-            let out = (y as f32) * sh.scale;
-            frame[ch] = if mix >= 1.0 {
-                out
-            } else {
-                mix * out + (1.0 - mix) * dry[ch]
-            };
         }
+        let sh = self.shape;
+        let factor = self.oversampler.factor();
+        let mut wet = [[0.0f32; CH]; MAX_BLOCK];
+        for ch in 0..CH {
+            let mut x = [0.0f32; MAX_BLOCK];
+            for (v, f) in x[..n].iter_mut().zip(frames.iter()) {
+                *v = f[ch];
+            }
+            let mut hi = [0.0f32; MAX_FACTOR * MAX_BLOCK];
+            self.oversampler.upsample(ch, &x[..n], &mut hi);
+            match curve {
+                SaturationCurve::Tanh => shape(&mut hi[..n * factor], sh, SaturationCurve::Tanh),
+                SaturationCurve::Tube => shape(&mut hi[..n * factor], sh, SaturationCurve::Tube),
+                SaturationCurve::Tape => shape(&mut hi[..n * factor], sh, SaturationCurve::Tape),
+                SaturationCurve::SoftClip => {
+                    shape(&mut hi[..n * factor], sh, SaturationCurve::SoftClip)
+                }
+            }
+            let mut lo = [0.0f32; MAX_BLOCK];
+            self.oversampler.downsample(ch, &hi[..n * factor], &mut lo);
+            // DC blocker (f64 state), then the output scale.
+            let r = self.dc_coeff;
+            let (mut px, mut py) = (self.dc_x[ch], self.dc_y[ch]);
+            for (i, (w, &v)) in wet[..n].iter_mut().zip(&lo[..n]).enumerate() {
+                let v = f64::from(v);
+                py = v - px + r * py;
+                px = v;
+                w[ch] = (py as f32) * sh.scale;
+                // Denormal flush on a fixed schedule of frames (never per block), so the
+                // output does not depend on how the audio is split into blocks.
+                if self.count.wrapping_add(i as u32 + 1) & 63 == 0 {
+                    py = flush_denormal(py);
+                }
+            }
+            self.dc_x[ch] = px;
+            self.dc_y[ch] = py;
+        }
+        self.count = self.count.wrapping_add(n as u32);
+        let lat = self.oversampler.latency();
+        for (f, w) in frames.iter_mut().zip(&wet[..n]) {
+            let dry = if lat == 0 {
+                *f
+            } else {
+                let d = core::mem::replace(&mut self.dry[self.dry_pos], *f);
+                self.dry_pos = if self.dry_pos + 1 >= lat {
+                    0
+                } else {
+                    self.dry_pos + 1
+                };
+                d
+            };
+            for ch in 0..CH {
+                f[ch] = if mix >= 1.0 {
+                    w[ch]
+                } else {
+                    mix * w[ch] + (1.0 - mix) * dry[ch]
+                };
+            }
+        }
+    }
+}
+
+/// Applies `curve` with the shape constants to every sample (monomorphised per curve so the
+/// loop vectorises).
+#[inline(always)]
+fn shape(x: &mut [f32], sh: Shape, curve: SaturationCurve) {
+    for s in x.iter_mut() {
+        *s = curve.apply(sh.drive * *s + sh.bias) - sh.offset;
     }
 }
 
@@ -335,23 +381,20 @@ impl<const CH: usize> Processor<CH> for Saturation<CH> {
 
     fn process(&mut self, frames: &mut [[f32; CH]]) {
         let curve = self.params.curve;
-        for frame in frames.iter_mut() {
-            let mix = if self.is_smoothing() {
-                self.drive.next();
-                self.bias.next();
-                self.output.next();
-                let m = self.mix.next() as f32;
-                self.update_shape();
-                m
-            } else {
-                self.mix.current() as f32
-            };
-            self.frame(frame, curve, mix);
-            self.count = self.count.wrapping_add(1);
-            if self.count & 63 == 0 {
-                for y in self.dc_y.iter_mut() {
-                    *y = flush_denormal(*y);
+        for block in frames.chunks_mut(MAX_BLOCK) {
+            if self.is_smoothing() {
+                // Parameters ramp: one frame at a time through the same arithmetic.
+                for frame in block.chunks_mut(1) {
+                    self.drive.next();
+                    self.bias.next();
+                    self.output.next();
+                    let mix = self.mix.next() as f32;
+                    self.update_shape();
+                    self.run_block(frame, curve, mix);
                 }
+            } else {
+                let mix = self.mix.current() as f32;
+                self.run_block(block, curve, mix);
             }
         }
     }

@@ -119,40 +119,52 @@ impl<const CH: usize> Sidechain<CH> {
         self.count = 0;
     }
 
-    /// Levels of one frame per channel in `log2` units (silence and non-finite samples read as
-    /// -600 dB; infinities as +200 dB).
+    /// Detector values of a block, per channel: the sanitised magnitude of the (optionally
+    /// high-passed) sidechain, or for RMS its running mean square. NaN reads as silence,
+    /// infinities as +200 dBFS.
     #[inline(always)]
-    pub(crate) fn levels(&mut self, frame: &[f32; CH]) -> [f32; CH] {
-        let mut a = [0.0f32; CH];
+    pub(crate) fn detect(&mut self, frames: &[[f32; CH]], out: &mut [[f32; CH]]) {
         if self.hpf_on {
-            for (ch, v) in a.iter_mut().enumerate() {
-                *v = self.hpf.tick(ch, f64::from(frame[ch])) as f32;
-            }
-            // Flush on a fixed sample schedule (not per block) so that the output does not
-            // depend on how the audio is split into blocks.
-            self.count = self.count.wrapping_add(1);
-            if self.count & 63 == 0 {
-                self.hpf.flush();
+            for (f, o) in frames.iter().zip(out.iter_mut()) {
+                for (ch, v) in o.iter_mut().enumerate() {
+                    *v = self.hpf.tick(ch, f64::from(f[ch])) as f32;
+                }
+                // Flush on a fixed sample schedule (not per block) so that the output does not
+                // depend on how the audio is split into blocks.
+                self.count = self.count.wrapping_add(1);
+                if self.count & 63 == 0 {
+                    self.hpf.flush();
+                }
             }
         } else {
-            a = *frame;
+            out.copy_from_slice(frames);
         }
-        for v in a.iter_mut() {
-            let m = v.abs();
-            // NaN fails the comparison and reads as silence.
-            *v = if m >= 0.0 { m.min(MAX_LEVEL) } else { 0.0 };
-        }
-        match self.kind {
-            DetectorKind::Peak => a.map(fastmath::log2),
-            DetectorKind::Rms => {
-                let c = self.rms_coeff;
-                let mut out = [0.0f32; CH];
-                for ((o, ms), v) in out.iter_mut().zip(self.ms.iter_mut()).zip(a) {
-                    *ms = flush_denormal_f32(v * v + c * (*ms - v * v));
-                    *o = 0.5 * fastmath::log2(*ms);
-                }
-                out
+        for o in out.iter_mut() {
+            for v in o.iter_mut() {
+                let m = v.abs();
+                // NaN fails the comparison and reads as silence.
+                *v = if m >= 0.0 { m.min(MAX_LEVEL) } else { 0.0 };
             }
+        }
+        if self.kind == DetectorKind::Rms {
+            let c = self.rms_coeff;
+            for o in out.iter_mut() {
+                for (v, ms) in o.iter_mut().zip(self.ms.iter_mut()) {
+                    let sq = *v * *v;
+                    *ms = flush_denormal_f32(sq + c * (*ms - sq));
+                    *v = *ms;
+                }
+            }
+        }
+    }
+
+    /// Multiplier turning `log2` of a detector value into a level in `log2` amplitude units
+    /// (1 for peak, 1/2 for mean squares).
+    #[inline(always)]
+    pub(crate) fn log_scale(&self) -> f32 {
+        match self.kind {
+            DetectorKind::Peak => 1.0,
+            DetectorKind::Rms => 0.5,
         }
     }
 }
@@ -169,4 +181,24 @@ pub(crate) fn link_levels<const CH: usize>(levels: [f32; CH], link: f32) -> [f32
 #[inline(always)]
 pub(crate) fn max_level<const CH: usize>(levels: &[f32; CH]) -> f32 {
     levels.iter().fold(f32::MIN, |m, &v| m.max(v))
+}
+
+/// Levels (`log2` amplitude units) of a block of detector values: linked (`link >= 1`: the
+/// loudest channel's level for all, in `out[..][0]`) or blended per channel by `link`.
+#[inline(always)]
+pub(crate) fn block_levels<const CH: usize>(
+    det: &[[f32; CH]],
+    scale: f32,
+    link: f32,
+    out: &mut [[f32; CH]],
+) {
+    if link >= 1.0 {
+        for (o, d) in out.iter_mut().zip(det) {
+            o[0] = scale * fastmath::log2(max_level(d));
+        }
+    } else {
+        for (o, d) in out.iter_mut().zip(det) {
+            *o = link_levels(d.map(|v| scale * fastmath::log2(v)), link);
+        }
+    }
 }

@@ -11,7 +11,7 @@
 //! the Annex 2 interpolator is exact to a few thousandths of a dB, and reading it at 4x gives
 //! the 8x grid (every 1/8 frame) the reference meters use.
 
-use crate::oversampling::{dot, half_band_taps};
+use crate::oversampling::{fir, half_band_taps};
 use lathe_core::true_peak::DETECTOR_DELAY;
 use lathe_core::TruePeakDetector;
 
@@ -32,19 +32,25 @@ pub const TRUE_PEAK_8X_DELAY: usize = K + DETECTOR_DELAY / 2 + 1;
 // spans one frame more on each side.)
 const _: () = assert!(DETECTOR_DELAY % 2 == 0);
 
+/// Frames per block of the block engine.
+const BLOCK: usize = 64;
+
 /// An 8x true-peak detector for `CH` channels (see the module docs), linked over channels.
 ///
 /// [`push`](Self::push) returns, for frame `n - TRUE_PEAK_8X_DELAY`, the largest absolute
 /// value of the 8x-oversampled signal within 1.5 frames either side of it (both intervals that
 /// touch the frame, with half a frame to spare), maximised over the channels.
+/// [`push_block`](Self::push_block) does the same for a block, bit-identically, with the
+/// half-band filter vectorised across frames.
 ///
-/// Non-finite input: everything is FIR, so a NaN or infinity leaves the detector after about 60
+/// Non-finite input: everything is FIR, so a NaN or infinity leaves the detector after about 70
 /// frames; the limiter replaces non-finite samples before they get here.
 #[derive(Debug, Clone)]
 pub struct TruePeak8x<const CH: usize> {
+    /// Interpolating taps `2 h[2j]`, oldest sample first.
     taps: [f32; TAPS],
-    hist: [[f32; 2 * TAPS]; CH],
-    pos: usize,
+    /// Per channel: the last `TAPS - 1` input samples.
+    hist: [[f32; TAPS - 1]; CH],
     annex2: TruePeakDetector<CH>,
     prev: [f32; 2],
 }
@@ -61,14 +67,12 @@ impl<const CH: usize> TruePeak8x<CH> {
         let mut full = [0.0f64; 4 * K + 3];
         half_band_taps(K, BETA, &mut full);
         let mut taps = [0.0f32; TAPS];
-        // taps[TAPS - 1 - j] = 2 h[2j] (interpolation gain 2), oldest sample first.
         for j in 0..TAPS {
             taps[TAPS - 1 - j] = (2.0 * full[2 * j]) as f32;
         }
         Self {
             taps,
-            hist: [[0.0; 2 * TAPS]; CH],
-            pos: 0,
+            hist: [[0.0; TAPS - 1]; CH],
             // 48 kHz makes the Annex 2 detector interpolate 4x, whatever the real rate.
             annex2: TruePeakDetector::new(48_000.0),
             prev: [0.0; 2],
@@ -77,34 +81,58 @@ impl<const CH: usize> TruePeak8x<CH> {
 
     /// Clears the state.
     pub fn reset(&mut self) {
-        self.hist = [[0.0; 2 * TAPS]; CH];
-        self.pos = 0;
+        self.hist = [[0.0; TAPS - 1]; CH];
         self.annex2.reset();
         self.prev = [0.0; 2];
     }
 
     /// Pushes one frame; returns the linked 8x peak around frame `n - TRUE_PEAK_8X_DELAY`
     /// (linear amplitude).
-    #[inline(always)]
     pub fn push(&mut self, frame: &[f32; CH]) -> f32 {
-        let p = self.pos;
-        let mut mid = [0.0f32; CH];
-        let mut centre = [0.0f32; CH];
-        for ch in 0..CH {
-            let h = &mut self.hist[ch];
-            h[p] = frame[ch];
-            h[p + TAPS] = frame[ch];
-            let w = &h[p + 1..p + 1 + TAPS];
-            mid[ch] = dot(w, &self.taps);
-            centre[ch] = w[TAPS - 1 - K];
+        let mut out = [0.0f32];
+        self.push_block(core::slice::from_ref(frame), &mut out);
+        out[0]
+    }
+
+    /// Pushes `frames`; `out[i]` receives what [`push`](Self::push) would return for
+    /// `frames[i]`. Only the first `min(frames.len(), out.len())` frames are pushed.
+    pub fn push_block(&mut self, frames: &[[f32; CH]], out: &mut [f32]) {
+        let n = frames.len().min(out.len());
+        for (block, out) in frames[..n].chunks(BLOCK).zip(out[..n].chunks_mut(BLOCK)) {
+            self.run(block, out);
         }
-        self.pos = if p + 1 == TAPS { 0 } else { p + 1 };
-        let a = self.annex2.push_max(&mid);
-        let b = self.annex2.push_max(&centre);
-        let now = a.max(b);
-        let out = now.max(self.prev[0]).max(self.prev[1]);
-        self.prev = [now, self.prev[0]];
-        out
+    }
+
+    #[inline(always)]
+    fn run(&mut self, frames: &[[f32; CH]], out: &mut [f32]) {
+        let n = frames.len();
+        // The 2x stream: for each frame, the mid-point before it and the sample K frames back.
+        let mut stream = [[0.0f32; CH]; 2 * BLOCK];
+        for ch in 0..CH {
+            let mut buf = [0.0f32; TAPS - 1 + BLOCK];
+            buf[..TAPS - 1].copy_from_slice(&self.hist[ch]);
+            for (b, f) in buf[TAPS - 1..TAPS - 1 + n].iter_mut().zip(frames) {
+                *b = f[ch];
+            }
+            // Half-band branch, vectorised across frames: mid[i] = sum_j taps[j] buf[i + j].
+            let mut mid = [0.0f32; BLOCK];
+            fir(&self.taps, &buf, &mut mid[..n]);
+            for i in 0..n {
+                stream[2 * i][ch] = mid[i];
+                stream[2 * i + 1][ch] = buf[i + TAPS - 1 - K];
+            }
+            self.hist[ch].copy_from_slice(&buf[n..n + TAPS - 1]);
+        }
+        let mut peaks = [[0.0f32; CH]; 2 * BLOCK];
+        self.annex2.push_block(&stream[..2 * n], &mut peaks[..2 * n]);
+        for (i, o) in out.iter_mut().enumerate().take(n) {
+            let now = peaks[2 * i]
+                .iter()
+                .chain(&peaks[2 * i + 1])
+                .fold(0.0f32, |m, &v| m.max(v));
+            *o = now.max(self.prev[0]).max(self.prev[1]);
+            self.prev = [now, self.prev[0]];
+        }
     }
 }
 
