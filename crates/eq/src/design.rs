@@ -429,11 +429,6 @@ fn matched_first_order(s: &AnalogSection, w0: f64) -> Coeffs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lathe_core::gain_to_db;
-
-    fn db(h: Complex64) -> f64 {
-        gain_to_db(h.norm())
-    }
 
     #[test]
     fn bilinear_matches_the_core_rbj_low_pass() {

@@ -2,7 +2,7 @@
 
 use crate::design::{design_unchecked, Sections};
 use crate::params::{BandParams, MAX_SECTIONS};
-use crate::svf::{SvfCoeffs, SvfState};
+use crate::svf::{SvfCoeffs, SvfState, WideCoeffs};
 use lathe_core::{Error, ProcessSpec, Processor, Result, Smoothed};
 use num_complex::Complex64;
 
@@ -12,6 +12,8 @@ pub const SEGMENT_FRAMES: u32 = 32;
 /// Filter state is checked for non-finite values (and denormal-range values are flushed) every
 /// this many frames, counted from `prepare`/`reset` so the result never depends on block sizes.
 pub const SANITIZE_FRAMES: u64 = 64;
+/// Frames converted to `f64` and run through the still cascade at a time.
+const WAVEFRONT_FRAMES: usize = 64;
 /// Default smoothing time of parameter changes, in ms.
 pub const DEFAULT_SMOOTHING_MS: f64 = 20.0;
 /// Longest smoothing time accepted by [`ParametricEq::set_smoothing_ms`], in ms.
@@ -139,12 +141,15 @@ fn to_svf(s: &Sections) -> [SvfCoeffs; MAX_SECTIONS] {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Section<const CH: usize> {
     c: SvfCoeffs,
+    /// `c` per channel, for the still path (refreshed before it runs).
+    w: WideCoeffs<CH>,
     s: SvfState<CH>,
 }
 
 impl<const CH: usize> Section<CH> {
     const IDLE: Self = Self {
         c: SvfCoeffs::IDENTITY,
+        w: WideCoeffs::IDENTITY,
         s: SvfState::ZERO,
     };
 }
@@ -205,10 +210,15 @@ pub struct ParametricEq<const CH: usize, const N: usize> {
     running: bool,
     /// Some band is gliding or morphing.
     moving: bool,
+    /// Coefficients changed since the per-channel copies were made.
+    wide_dirty: bool,
     /// Frames processed since prepare/reset, for the sanitising grid.
     pos: u64,
     /// Sections in use per band (0 = band skipped).
     lens: [usize; N],
+    /// The sections of all bands, packed in band order at the start of the flattened array
+    /// (band `i` owns `lens[i]` sections after those of bands `0..i`), so the still path runs
+    /// one contiguous cascade.
     sections: [[Section<CH>; MAX_SECTIONS]; N],
     bands: [BandControl; N],
 }
@@ -231,6 +241,7 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
             smoothing_ms: DEFAULT_SMOOTHING_MS,
             running: false,
             moving: false,
+            wide_dirty: true,
             pos: 0,
             lens: [0; N],
             sections: [[Section::IDLE; MAX_SECTIONS]; N],
@@ -301,36 +312,61 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
         Ok(())
     }
 
+    /// Offset of band `index`'s first section in the packed storage.
+    fn offset(&self, index: usize) -> usize {
+        self.lens[..index].iter().sum()
+    }
+
+    /// Gives band `index` `new_len` sections, moving the later bands' sections; new sections
+    /// are idle (identity, zero state), dropped ones are cleared.
+    fn resize_band(&mut self, index: usize, new_len: usize) {
+        let old_len = self.lens[index];
+        if new_len == old_len {
+            return;
+        }
+        let off = self.offset(index);
+        let total: usize = self.lens.iter().sum();
+        let flat = self.sections.as_flattened_mut();
+        flat.copy_within(off + old_len..total, off + new_len);
+        if new_len > old_len {
+            flat[off + old_len..off + new_len].fill(Section::IDLE);
+        } else {
+            flat[total - (old_len - new_len)..total].fill(Section::IDLE);
+        }
+        self.lens[index] = new_len;
+    }
+
     /// Jumps band `index` to its target coefficients (keeping state where sections persist).
     fn apply_now(&mut self, index: usize) {
-        let band = &mut self.bands[index];
-        band.snap_smoothers();
-        let len = band.target_len;
-        for (j, sec) in self.sections[index].iter_mut().enumerate() {
-            if j < len {
-                if j >= self.lens[index] {
-                    sec.s = SvfState::ZERO;
-                }
-                sec.c = band.target_svf[j];
-            } else {
-                *sec = Section::IDLE;
-            }
+        self.bands[index].snap_smoothers();
+        let len = self.bands[index].target_len;
+        self.resize_band(index, len);
+        let off = self.offset(index);
+        let band = &self.bands[index];
+        for (sec, c) in self.sections.as_flattened_mut()[off..off + len]
+            .iter_mut()
+            .zip(&band.target_svf)
+        {
+            sec.c = *c;
         }
-        self.lens[index] = len;
+        self.wide_dirty = true;
         self.update_moving();
     }
 
     /// Starts a coefficient morph of band `index` from where it is to its target.
     fn start_morph(&mut self, index: usize) {
-        let band = &mut self.bands[index];
         let old_len = self.lens[index];
-        let new_len = band.target_len;
+        let new_len = self.bands[index].target_len;
         let len = old_len.max(new_len);
-        for j in 0..len {
-            let sec = &mut self.sections[index][j];
+        self.resize_band(index, len);
+        let off = self.offset(index);
+        let band = &mut self.bands[index];
+        for (j, sec) in self.sections.as_flattened_mut()[off..off + len]
+            .iter_mut()
+            .enumerate()
+        {
             if j >= old_len {
-                // A section coming in: fade in from the dry signal, state from zero.
-                sec.s = SvfState::ZERO;
+                // A section coming in: fades in from the dry signal, state from zero.
                 sec.c = band.target_svf[j].bypassed();
             }
             band.morph_from[j] = sec.c;
@@ -340,7 +376,6 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
                 sec.c.bypassed()
             };
         }
-        self.lens[index] = len;
         band.log2_freq
             .set_immediate(libm::log2(band.params.freq_hz));
         band.gain_db.set_immediate(band.params.gain_db);
@@ -351,6 +386,7 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
         band.seg_left = 0;
         band.seg_last = false;
         self.moving = true;
+        self.wide_dirty = true;
     }
 
     fn update_moving(&mut self) {
@@ -404,12 +440,7 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
 
     /// Starts the next segment of gliding band `band`: redesigns at the smoothed parameters
     /// reached at the end of the segment and sets the per-sample steps towards them.
-    fn next_segment(
-        band: &mut BandControl,
-        sections: &[Section<CH>; MAX_SECTIONS],
-        len: usize,
-        sample_rate: f64,
-    ) {
+    fn next_segment(band: &mut BandControl, sections: &[Section<CH>], sample_rate: f64) {
         let lf = band.log2_freq.skip(SEGMENT_FRAMES as usize);
         let g = band.gain_db.skip(SEGMENT_FRAMES as usize);
         let lq = band.ln_q.skip(SEGMENT_FRAMES as usize);
@@ -427,28 +458,27 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
             };
             band.seg_target = to_svf(&design_unchecked(&p, sample_rate));
         }
-        for j in 0..len {
-            band.step[j] = sections[j].c.step_to(&band.seg_target[j], SEGMENT_FRAMES);
+        for ((step, sec), target) in band.step.iter_mut().zip(sections).zip(&band.seg_target) {
+            *step = sec.c.step_to(target, SEGMENT_FRAMES);
         }
         band.seg_left = SEGMENT_FRAMES;
     }
 
-    /// Advances a moving band's coefficients by one sample; returns true when its motion
-    /// ended with this sample.
+    /// Advances a moving band's coefficients (`sections`, all the band has) by one sample;
+    /// returns true when its motion ended with this sample.
     #[inline]
     fn advance_band(
         band: &mut BandControl,
-        sections: &mut [Section<CH>; MAX_SECTIONS],
-        len: &mut usize,
+        sections: &mut [Section<CH>],
         sample_rate: f64,
     ) -> bool {
         match band.motion {
             Motion::Still => false,
             Motion::Glide => {
                 if band.seg_left == 0 {
-                    Self::next_segment(band, sections, *len, sample_rate);
+                    Self::next_segment(band, sections, sample_rate);
                 }
-                for (sec, step) in sections[..*len].iter_mut().zip(&band.step) {
+                for (sec, step) in sections.iter_mut().zip(&band.step) {
                     sec.c.advance(step);
                 }
                 band.seg_left -= 1;
@@ -456,7 +486,7 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
                     return false;
                 }
                 // Land exactly on the segment target on the segment's last sample.
-                for (sec, c) in sections[..*len].iter_mut().zip(&band.seg_target) {
+                for (sec, c) in sections.iter_mut().zip(&band.seg_target) {
                     sec.c = *c;
                 }
                 if band.seg_last {
@@ -471,72 +501,157 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
                 // Smoothstep: the morph starts and ends with zero slope, so the ramp's corners
                 // do not splatter (a linear cross-fade leaves 1/f² side bands).
                 let s = t * t * (3.0 - 2.0 * t);
-                for ((sec, from), to) in sections[..*len]
+                let done = !band.morph_t.is_smoothing();
+                for ((sec, from), to) in sections
                     .iter_mut()
                     .zip(&band.morph_from)
                     .zip(&band.morph_to)
                 {
-                    sec.c = from.lerp(to, s);
+                    sec.c = if done { *to } else { from.lerp(to, s) };
                 }
-                if band.morph_t.is_smoothing() {
-                    return false;
+                if done {
+                    band.motion = Motion::Still;
                 }
-                for (sec, to) in sections[..*len].iter_mut().zip(&band.morph_to) {
-                    sec.c = *to;
-                }
-                for sec in sections.iter_mut().skip(band.target_len) {
-                    *sec = Section::IDLE;
-                }
-                *len = band.target_len;
-                band.motion = Motion::Still;
-                true
+                done
             }
         }
     }
 
-    /// Processes frames while some band is moving: per-sample coefficient interpolation.
+    /// Processes frames while some band is moving: per-sample coefficient interpolation,
+    /// frame by frame.
     fn process_moving(&mut self, frames: &mut [[f32; CH]]) {
         let fs = self.sample_rate;
-        let mut finished = false;
         for frame in frames.iter_mut() {
             let mut x = frame.map(f64::from);
-            for ((band, secs), len) in self
-                .bands
-                .iter_mut()
-                .zip(self.sections.iter_mut())
-                .zip(self.lens.iter_mut())
-            {
-                finished |= Self::advance_band(band, secs, len, fs);
-                for sec in secs[..*len].iter_mut() {
+            let mut off = 0;
+            let mut ended = false;
+            let flat = self.sections.as_flattened_mut();
+            for (band, &len) in self.bands.iter_mut().zip(self.lens.iter()) {
+                let secs = &mut flat[off..off + len];
+                ended |= Self::advance_band(band, secs, fs);
+                for sec in secs.iter_mut() {
                     x = sec.s.tick(&sec.c, x);
                 }
+                off += len;
             }
             *frame = x.map(|v| v as f32);
-        }
-        if finished {
-            self.update_moving();
+            if ended {
+                // Sections faded out by a finished morph (now exact bypasses) are dropped.
+                for i in 0..N {
+                    if self.bands[i].motion == Motion::Still
+                        && self.lens[i] != self.bands[i].target_len
+                    {
+                        self.resize_band(i, self.bands[i].target_len);
+                    }
+                }
+                self.update_moving();
+            }
         }
     }
 
-    /// Processes frames with every band still: the fast path.
+    /// Processes frames with every band still: the fast path. The whole cascade is one
+    /// contiguous run of sections, processed as a skewed wavefront (section `j` works on frame
+    /// `t − j` while section 0 works on frame `t`), so the sections of one step are
+    /// independent and their recursions overlap in the CPU pipeline. Every section still sees
+    /// its frames in order, so the result is bit-identical to frame-by-frame processing.
     fn process_still(&mut self, frames: &mut [[f32; CH]]) {
-        for frame in frames.iter_mut() {
-            let mut x = frame.map(f64::from);
-            for (secs, &len) in self.sections.iter_mut().zip(self.lens.iter()) {
-                for sec in secs[..len].iter_mut() {
-                    x = sec.s.tick(&sec.c, x);
-                }
+        let total: usize = self.lens.iter().sum();
+        if total == 0 {
+            return;
+        }
+        let secs = &mut self.sections.as_flattened_mut()[..total];
+        if self.wide_dirty {
+            for sec in secs.iter_mut() {
+                sec.w = WideCoeffs::new(&sec.c);
             }
-            *frame = x.map(|v| v as f32);
+            self.wide_dirty = false;
+        }
+        for chunk in frames.chunks_mut(WAVEFRONT_FRAMES) {
+            let mut buf = [[0.0f64; CH]; WAVEFRONT_FRAMES];
+            let n = chunk.len();
+            for (b, f) in buf.iter_mut().zip(chunk.iter()) {
+                *b = f.map(f64::from);
+            }
+            let buf = &mut buf[..n];
+            match total {
+                1 => wavefront_fixed::<CH, 1>(secs, buf),
+                2 => wavefront_fixed::<CH, 2>(secs, buf),
+                3 => wavefront_fixed::<CH, 3>(secs, buf),
+                4 => wavefront_fixed::<CH, 4>(secs, buf),
+                5 => wavefront_fixed::<CH, 5>(secs, buf),
+                6 => wavefront_fixed::<CH, 6>(secs, buf),
+                7 => wavefront_fixed::<CH, 7>(secs, buf),
+                8 => wavefront_fixed::<CH, 8>(secs, buf),
+                _ => wavefront(secs, buf),
+            }
+            for (f, b) in chunk.iter_mut().zip(buf.iter()) {
+                *f = b.map(|v| v as f32);
+            }
         }
     }
 
     fn sanitize(&mut self) {
-        for (secs, &len) in self.sections.iter_mut().zip(self.lens.iter()) {
-            for sec in secs[..len].iter_mut() {
-                sec.s.sanitize();
-            }
+        let total: usize = self.lens.iter().sum();
+        for sec in self.sections.as_flattened_mut()[..total].iter_mut() {
+            sec.s.sanitize();
         }
+    }
+}
+
+/// Runs `buf` through the cascade `secs` as a skewed wavefront: at step `t`, section `j`
+/// filters frame `t − j` in place (it was written by section `j − 1` at step `t − 1`).
+fn wavefront<const CH: usize>(secs: &mut [Section<CH>], buf: &mut [[f64; CH]]) {
+    let (s, n) = (secs.len(), buf.len());
+    if s == 0 || n == 0 {
+        return;
+    }
+    for t in 0..n + s - 1 {
+        let j_lo = (t + 1).saturating_sub(n);
+        let j_hi = t.min(s - 1);
+        for (x, sec) in buf[t - j_hi..=t - j_lo]
+            .iter_mut()
+            .rev()
+            .zip(secs[j_lo..=j_hi].iter_mut())
+        {
+            *x = sec.s.tick_wide(&sec.w, *x);
+        }
+    }
+}
+
+/// [`wavefront`] for exactly `S` sections: coefficients and states live in locals (registers
+/// or aligned stack slots) and the steady-state step is fully unrolled.
+#[inline(always)]
+fn wavefront_fixed<const CH: usize, const S: usize>(
+    secs: &mut [Section<CH>],
+    buf: &mut [[f64; CH]],
+) {
+    let n = buf.len();
+    if n < S || secs.len() != S {
+        return wavefront(secs, buf);
+    }
+    let c: [WideCoeffs<CH>; S] = core::array::from_fn(|j| secs[j].w);
+    let mut st: [SvfState<CH>; S] = core::array::from_fn(|j| secs[j].s);
+    // Fill: steps 0 .. S-1, sections 0 ..= t.
+    for t in 0..S - 1 {
+        for j in 0..=t {
+            buf[t - j] = st[j].tick_wide(&c[j], buf[t - j]);
+        }
+    }
+    // Steady state: every section busy.
+    for t in S - 1..n {
+        let w = &mut buf[t + 1 - S..=t];
+        for j in 0..S {
+            w[S - 1 - j] = st[j].tick_wide(&c[j], w[S - 1 - j]);
+        }
+    }
+    // Drain: steps n .. n+S-2, sections t-n+1 ..= S-1.
+    for t in n..n + S - 1 {
+        for j in t + 1 - n..S {
+            buf[t - j] = st[j].tick_wide(&c[j], buf[t - j]);
+        }
+    }
+    for (sec, s) in secs.iter_mut().zip(st) {
+        sec.s = s;
     }
 }
 
@@ -566,9 +681,9 @@ impl<const CH: usize, const N: usize> Processor<CH> for ParametricEq<CH, N> {
     }
 
     fn reset(&mut self) {
+        self.lens = [0; N];
+        self.sections = [[Section::IDLE; MAX_SECTIONS]; N];
         for i in 0..N {
-            self.lens[i] = 0;
-            self.sections[i] = [Section::IDLE; MAX_SECTIONS];
             self.apply_now(i);
         }
         self.running = false;
@@ -588,6 +703,7 @@ impl<const CH: usize, const N: usize> Processor<CH> for ParametricEq<CH, N> {
             let (chunk, tail) = rest.split_at_mut(n);
             if self.moving {
                 self.process_moving(chunk);
+                self.wide_dirty = true;
             } else {
                 self.process_still(chunk);
             }

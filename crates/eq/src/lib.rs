@@ -1,4 +1,92 @@
-//! lathe-eq (under construction).
+//! # lathe-eq
+//!
+//! Equalisation for mastering: filter design in `f64`, a modulation-safe filter topology, an
+//! `N`-band parametric EQ and Linkwitz–Riley crossovers. `#![no_std]`, no allocation.
+//!
+//! ```
+//! use lathe_core::{Processor, ProcessSpec};
+//! use lathe_eq::{BandParams, Crossover, Design, ParametricEq};
+//!
+//! // A 4-band stereo EQ: rumble filter, low shelf, presence cut, air.
+//! let mut eq: ParametricEq<2, 4> = ParametricEq::new();
+//! eq.set_band(0, BandParams::high_pass(25.0, 4)).unwrap(); // 24 dB/oct Butterworth
+//! eq.set_band(1, BandParams::low_shelf(110.0, 1.5, 0.7)).unwrap();
+//! eq.set_band(2, BandParams::peak(3_200.0, -2.0, 1.4)).unwrap();
+//! eq.set_band(3, BandParams::high_shelf(12_000.0, 2.0, 0.7)).unwrap();
+//! eq.prepare(&ProcessSpec::new(48_000.0, 512)).unwrap();
+//!
+//! let mut audio = vec![[0.1f32, -0.1]; 512];
+//! eq.process(&mut audio);
+//!
+//! // The response of the whole EQ, for plots and checks: -2 dB at the presence cut.
+//! let db = |h: num_complex::Complex64| 20.0 * h.norm().log10();
+//! assert!((db(eq.response(3_200.0)) - (-2.0)).abs() < 0.05);
+//!
+//! // Automation while running glides over 20 ms without clicks.
+//! eq.set_band(2, BandParams::peak(2_500.0, -3.0, 1.0)).unwrap();
+//! eq.process(&mut audio);
+//!
+//! // The matched design follows the analog bell up to Nyquist; the RBJ one cramps.
+//! let air = BandParams::peak(15_000.0, 12.0, 1.0);
+//! let analog = db(air.analog_response(21_000.0));
+//! let matched = lathe_eq::design_band(&air, 48_000.0).unwrap();
+//! let rbj = lathe_eq::design_band(&BandParams { design: Design::Rbj, ..air }, 48_000.0).unwrap();
+//! assert!((db(matched.response(21_000.0, 48_000.0)) - analog).abs() < 1.0);
+//! assert!((db(rbj.response(21_000.0, 48_000.0)) - analog).abs() > 5.0);
+//!
+//! // A 3-band Linkwitz-Riley split whose bands sum back to an all-pass.
+//! let mut xover: Crossover<2, 3> = Crossover::new();
+//! xover.set_frequencies(&[150.0, 2_500.0]).unwrap();
+//! xover.prepare(&ProcessSpec::new(48_000.0, 512)).unwrap();
+//! let [low, mid, high] = xover.split_frame(&[0.5, 0.5]);
+//! # let _ = (low, mid, high);
+//! ```
+//!
+//! ## Design ([`design`])
+//!
+//! Every band ([`BandParams`]: peak, low/high shelf by Q or slope, Butterworth low/high-pass of
+//! order 1 to 8, band-pass, notch, all-pass, tilt) has an analog prototype
+//! ([`BandParams::analog_response`]) and two digital designs, both returned as
+//! [`lathe_core::Coeffs`] sections:
+//!
+//! - [`Design::Rbj`]: the RBJ Audio EQ Cookbook (R. Bristow-Johnson; W3C WebAudio edition),
+//!   the bilinear transform pre-warped at the corner. It cramps towards Nyquist.
+//! - [`Design::Matched`] (default): M. Vicanek, "Matched Second Order Digital Filters" (2016):
+//!   impulse-invariant poles and numerators fitted to the analog magnitude at DC, Nyquist and
+//!   the corner, extended here to shelves, tilt, odd-order sections and the inverse-pair trick
+//!   that makes boost and cut exact inverses. A +12 dB, Q 1 peak at 15 kHz (48 kHz) stays within
+//!   0.9 dB of the analog bell everywhere to 22 kHz, where the RBJ one is 6.6 dB low.
+//!
+//! ## Topology ([`svf`])
+//!
+//! Every section runs as A. Simper's linear trapezoidal SVF (Cytomic, "Linear trapezoidal
+//! integrated SVF", 2013) with `f64` state. Any stable biquad — including the matched ones — maps
+//! onto it exactly ([`SvfCoeffs::from_coeffs`]), its state norm provably never grows under
+//! per-sample coefficient changes (also for linear interpolation between coefficient sets),
+//! and it keeps its precision at low frequencies (a 20 Hz high-pass at 192 kHz has a rounding
+//! floor below -135 dB). The EQ smooths parameter changes in the parameter domain (log
+//! frequency, dB, log Q), redesigns every [`SEGMENT_FRAMES`] samples and interpolates the
+//! coefficients per sample; structural changes morph the coefficients along a smoothstep.
+//!
+//! ## Crossovers
+//!
+//! [`Crossover`] splits into 2 or more bands with Linkwitz–Riley 2nd- or 4th-order slopes
+//! (S. Linkwitz, JAES 1976), all-pass compensated so that the bands of any split sum to an
+//! all-pass: flat magnitude within 0.01 dB. A 2-band LR4 split costs two SVFs per channel.
+//!
+//! ## Non-finite input
+//!
+//! NaN or infinite samples never poison a filter for good: state is checked every
+//! [`SANITIZE_FRAMES`] frames on a grid counted from `prepare`/`reset` (so results do not
+//! depend on block sizes) and cleared when not finite; denormal-range state is flushed there
+//! too. Output is non-finite only until that grid point.
+//!
+//! ## Performance
+//!
+//! Measured with `cargo bench -p lathe-eq --bench eq` (criterion) on a shared 2-core AMD EPYC
+//! (Zen 4) VM, baseline x86-64 (SSE2) code: a 5-band stereo EQ at 48 kHz runs at about
+//! 11–15 ns per frame, one SVF section about 2 ns per additional frame once the cascade is
+//! pipelined. See the benches and the crate's report for the figures and the reasons.
 #![no_std]
 #![forbid(unsafe_code)]
 #[cfg(test)]

@@ -191,8 +191,37 @@ impl SvfCoeffs {
     }
 }
 
+/// [`SvfCoeffs`] replicated once per channel, aligned, so that the fast path multiplies
+/// whole SIMD registers without broadcasting scalars.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C, align(16))]
+pub(crate) struct WideCoeffs<const CH: usize> {
+    a1: [f64; CH],
+    a2: [f64; CH],
+    a3: [f64; CH],
+    m0: [f64; CH],
+    m1: [f64; CH],
+    m2: [f64; CH],
+}
+
+impl<const CH: usize> WideCoeffs<CH> {
+    pub const IDENTITY: Self = Self::new(&SvfCoeffs::IDENTITY);
+
+    pub const fn new(c: &SvfCoeffs) -> Self {
+        Self {
+            a1: [c.a1; CH],
+            a2: [c.a2; CH],
+            a3: [c.a3; CH],
+            m0: [c.m0; CH],
+            m1: [c.m1; CH],
+            m2: [c.m2; CH],
+        }
+    }
+}
+
 /// The two integrator states of an SVF, per channel, in `f64`.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C, align(16))]
 pub(crate) struct SvfState<const CH: usize> {
     pub ic1: [f64; CH],
     pub ic2: [f64; CH],
@@ -228,6 +257,22 @@ impl<const CH: usize> SvfState<CH> {
             self.ic2[i] = 2.0 * v2[i] - ic2;
         }
         (v1, v2)
+    }
+
+    /// [`SvfState::tick`] with per-channel coefficients (same arithmetic, same result).
+    #[inline(always)]
+    pub fn tick_wide(&mut self, c: &WideCoeffs<CH>, x: [f64; CH]) -> [f64; CH] {
+        let mut y = [0.0; CH];
+        for i in 0..CH {
+            let (ic1, ic2) = (self.ic1[i], self.ic2[i]);
+            let v3 = x[i] - ic2;
+            let v1 = c.a1[i] * ic1 + c.a2[i] * v3;
+            let v2 = ic2 + c.a2[i] * ic1 + c.a3[i] * v3;
+            self.ic1[i] = 2.0 * v1 - ic1;
+            self.ic2[i] = 2.0 * v2 - ic2;
+            y[i] = c.m0[i] * x[i] + c.m1[i] * v1 + c.m2[i] * v2;
+        }
+        y
     }
 
     /// One filtered frame: `m0·x + m1·v1 + m2·v2`.

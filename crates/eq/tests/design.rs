@@ -88,7 +88,7 @@ fn matched_designs_stay_close_to_analog_over_the_usual_ranges() {
     for fi in 0..12 {
         let f0 = 30.0 * libm::pow(0.35 * fs / 30.0, f64::from(fi) / 11.0);
         for &g in &[-18.0, -6.0, 6.0, 18.0] {
-            for &q in &[0.3, 0.7071, 2.0] {
+            for &q in &[0.3, core::f64::consts::FRAC_1_SQRT_2, 2.0] {
                 for kind in [
                     FilterKind::Peak,
                     FilterKind::LowShelf,
@@ -125,7 +125,7 @@ fn magnitude_at_the_corner_equals_the_gain() {
         for design in [Design::Matched, Design::Rbj] {
             for &f0 in &[20.0, 150.0, 1_000.0, 8_000.0, 0.45 * fs] {
                 for &g in &[-24.0, -6.5, 0.0, 3.0, 24.0] {
-                    for &q in &[0.1, 0.7071, 4.0, 20.0] {
+                    for &q in &[0.1, core::f64::consts::FRAC_1_SQRT_2, 4.0, 20.0] {
                         let at = |p: BandParams| {
                             db(design_band(&BandParams { design, ..p }, fs)
                                 .unwrap()
