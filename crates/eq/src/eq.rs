@@ -170,12 +170,21 @@ impl<const CH: usize> Section<CH> {
 ///   redesigned every [`SEGMENT_FRAMES`] samples and its coefficients are interpolated
 ///   linearly in between, so automation sounds like turning the knob, never like a click;
 /// - a change of kind, order or design, or switching a band on or off, morphs the
-///   coefficients linearly (on/off is a cross-fade with the dry signal).
+///   coefficients per sample along a smoothstep curve (on/off is a cross-fade with the dry
+///   signal; sections a band gains start from silence, sections it loses fade to bypass).
 ///
-/// Changes made before any audio was processed since `prepare`/`reset` apply at once. A
-/// disabled band costs nothing. With no change in progress a fast path runs the cascade
-/// frame by frame (channels as arrays, so they vectorise), letting the bands' recursions
-/// overlap in the CPU pipeline.
+/// Every interpolated coefficient set is a convex combination of valid ones, so the SVF's
+/// state norm cannot grow during any of this (see [`crate::svf`]). Changes made before any
+/// audio was processed since `prepare`/`reset` apply at once; `reset` and `prepare` jump to
+/// the targets.
+///
+/// # Cost
+///
+/// A disabled band costs nothing. With no change in progress a fast path runs all active
+/// sections as one contiguous cascade in a skewed wavefront (section `j` filters frame
+/// `t − j` while section 0 filters frame `t`), with the channels as arrays so they vectorise:
+/// the sections' recursions overlap instead of waiting for each other. Output is
+/// bit-identical whichever path runs.
 ///
 /// # Non-finite input
 ///
