@@ -34,7 +34,12 @@ fn compressor(c: &mut Criterion) {
     let x = signals::music_like(FS, 1.0, -3.0, 7);
     let mut group = c.benchmark_group("dynamics/compressor stereo 48k");
     group.throughput(Throughput::Elements(x.len() as u64));
-    run(&mut group, "default (linked peak)", Compressor::<2>::default(), &x);
+    run(
+        &mut group,
+        "default (linked peak)",
+        Compressor::<2>::default(),
+        &x,
+    );
     run(
         &mut group,
         "sidechain hpf + 2 ms lookahead + mix",
@@ -61,7 +66,12 @@ fn compressor(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("dynamics/expander stereo 48k");
     group.throughput(Throughput::Elements(x.len() as u64));
-    run(&mut group, "default gate", Expander::<2>::new(ExpanderParams::default()), &x);
+    run(
+        &mut group,
+        "default gate",
+        Expander::<2>::new(ExpanderParams::default()),
+        &x,
+    );
     group.finish();
 }
 

@@ -38,15 +38,18 @@ fn bench(c: &mut Criterion) {
     }
     // The shared BS.1770 detector alone, for reference.
     let mut det = TruePeakDetector::<2>::new(FS);
-    group.bench_function(BenchmarkId::from_parameter("true-peak detector alone"), |b| {
-        b.iter(|| {
-            let mut m = 0.0f32;
-            for f in &x {
-                m = m.max(det.push_max(f));
-            }
-            black_box(m);
-        })
-    });
+    group.bench_function(
+        BenchmarkId::from_parameter("true-peak detector alone"),
+        |b| {
+            b.iter(|| {
+                let mut m = 0.0f32;
+                for f in &x {
+                    m = m.max(det.push_max(f));
+                }
+                black_box(m);
+            })
+        },
+    );
     group.finish();
 }
 

@@ -245,10 +245,7 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
     /// Current gain reduction in dB (≥ 0, the largest over the channels, makeup excluded),
     /// for meters.
     pub fn gain_reduction_db(&self) -> f64 {
-        let r = self
-            .ballistics
-            .iter()
-            .fold(0.0f32, |m, b| m.max(b.value()));
+        let r = self.ballistics.iter().fold(0.0f32, |m, b| m.max(b.value()));
         f64::from(r) * DB_PER_LOG2
     }
 

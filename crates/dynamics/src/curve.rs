@@ -118,7 +118,11 @@ impl Curve {
         Self {
             t: (threshold_db / DB_PER_LOG2) as f32,
             half_w: (0.5 * w) as f32,
-            knee_k: if w > 0.0 { (slope / (2.0 * w)) as f32 } else { 0.0 },
+            knee_k: if w > 0.0 {
+                (slope / (2.0 * w)) as f32
+            } else {
+                0.0
+            },
             slope: slope as f32,
             range: if range_db.is_finite() {
                 (range_db / DB_PER_LOG2) as f32

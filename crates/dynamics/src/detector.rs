@@ -192,7 +192,11 @@ mod tests {
         for _ in 0..240 {
             b.process(1.0);
         }
-        assert!((b.value() - (1.0 - (-1.0f32).exp())).abs() < 2e-3, "{}", b.value());
+        assert!(
+            (b.value() - (1.0 - (-1.0f32).exp())).abs() < 2e-3,
+            "{}",
+            b.value()
+        );
         for _ in 0..48_000 {
             b.process(1.0);
         }
@@ -245,7 +249,7 @@ mod tests {
         }
         assert!((pk - 0.5).abs() < 0.01, "{pk}");
         assert!((rm - 0.5 / 2f32.sqrt()).abs() < 0.01, "{rm}");
-        assert_eq!(p.process(f32::NAN).is_finite(), true);
+        assert!(p.process(f32::NAN).is_finite());
         p.reset();
         assert_eq!(p.level(), 0.0);
     }

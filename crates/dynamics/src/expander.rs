@@ -202,10 +202,7 @@ impl<const CH: usize, const N: usize> Expander<CH, N> {
 
     /// Current attenuation in dB (≥ 0, the largest over the channels), for meters.
     pub fn gain_reduction_db(&self) -> f64 {
-        let r = self
-            .ballistics
-            .iter()
-            .fold(0.0f32, |m, b| m.max(b.value()));
+        let r = self.ballistics.iter().fold(0.0f32, |m, b| m.max(b.value()));
         f64::from(r) * DB_PER_LOG2
     }
 

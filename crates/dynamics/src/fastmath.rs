@@ -17,7 +17,7 @@ pub(crate) fn log2(x: f32) -> f32 {
     let bits = x.to_bits();
     let e = ((bits >> 23) & 0xff) as i32 - 127;
     let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000); // in [1, 2)
-    // Selects, not branches, so that loops over this vectorise.
+                                                                // Selects, not branches, so that loops over this vectorise.
     let big = m > core::f32::consts::SQRT_2;
     let m = if big { m * 0.5 } else { m };
     let e = e + i32::from(big);
@@ -35,7 +35,9 @@ pub(crate) fn log2(x: f32) -> f32 {
 /// NaN-free inputs far below; NaN gives `2^-126`).
 #[inline(always)]
 pub(crate) fn exp2(x: f32) -> f32 {
-    // Clamp (NaN -> lower bound via max's NaN rule).
+    // Clamp; `max` returns the non-NaN operand, so NaN becomes the lower bound (`clamp` would
+    // keep the NaN).
+    #[allow(clippy::manual_clamp)]
     let x = x.max(-126.0).min(127.0);
     // Round to nearest with the 1.5 · 2^23 trick (exact for |x| < 2^22).
     const MAGIC: f32 = 12_582_912.0;

@@ -221,7 +221,8 @@ impl<const N: usize> Attack<N> {
         if self.sum2 == self.full {
             1.0
         } else {
-            (self.sum2 as f64 * self.inv) as f32
+            // Sums stay below 2^62: the signed conversion is exact and a single instruction.
+            ((self.sum2 as i64) as f64 * self.inv) as f32
         }
     }
 }
@@ -295,7 +296,10 @@ pub struct Limiter<const CH: usize, const N: usize> {
     bass_lp: Biquad<CH>,
     bass_hold: ChunkHold,
     release_coeff: f64,
-    env: f64,
+    /// `1 - released gain`.
+    depth: f64,
+    /// Frames processed (for the fixed denormal-flush schedule).
+    frames: u32,
     attack: Attack<N>,
     ceiling: f32,
     gain: f32,
@@ -322,7 +326,8 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
             bass_lp: Biquad::default(),
             bass_hold: ChunkHold::new(),
             release_coeff: 0.0,
-            env: 1.0,
+            depth: 0.0,
+            frames: 0,
             attack: Attack::new(),
             ceiling: (db_to_gain(params.ceiling_db) as f32) * CEILING_MARGIN,
             gain: 1.0,
@@ -392,70 +397,77 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         self.lookahead + DETECTION_DELAY
     }
 
-    /// One frame (already free of NaN/inf); `tp_peak` is the true-peak reading in true-peak
-    /// mode.
+    /// Processes up to [`BLOCK`] frames (already free of NaN/inf) in passes: detection,
+    /// sliding maximum, required gain (vectorised), release and attack (sequential), output.
     #[inline(always)]
-    fn frame(&mut self, frame: &mut [f32; CH], tp_peak: Option<f32>) {
-        let x = *frame;
-        let pos = self.pos;
-        let out_idx = if pos >= self.delay() {
-            pos - self.delay()
-        } else {
-            pos + N - self.delay()
-        };
-        let y = self.audio[out_idx];
-        self.audio[pos] = x;
-        self.pos = if pos + 1 == N { 0 } else { pos + 1 };
-
-        // 1. Detect (peak around frame n - DETECTION_DELAY).
-        let peak = if let Some(p) = tp_peak {
-            p
-        } else {
-            let idx = if pos >= DETECTION_DELAY {
-                pos - DETECTION_DELAY
-            } else {
-                pos + N - DETECTION_DELAY
-            };
-            self.audio[idx].iter().fold(0.0f32, |m, &v| m.max(v.abs()))
-        };
-
-        // Bass detector: the full-band peak, as far as the low-passed audio (times
-        // BASS_HEADROOM) accounts for it, held for the long bass hold.
-        let d_idx = if pos >= DETECTION_DELAY {
-            pos - DETECTION_DELAY
-        } else {
-            pos + N - DETECTION_DELAY
-        };
-        let xd = self.audio[d_idx];
-        let mut lp = 0.0f64;
-        for (ch, &v) in xd.iter().enumerate() {
-            lp = lp.max(self.bass_lp.tick(ch, f64::from(v)).abs());
+    fn run_block(&mut self, block: &mut [[f32; CH]], true_peak: bool) {
+        let n = block.len().min(BLOCK);
+        let block = &mut block[..n];
+        let mut peak = [0.0f32; BLOCK];
+        if true_peak {
+            self.true_peak.push_block(block, &mut peak[..n]);
         }
-        let bass_in = peak.min(lp as f32 * BASS_HEADROOM);
-        let bass = self.bass_hold.push(bass_in.to_bits());
-        // Peaks are non-negative finite floats: their bit patterns order like the values.
-        let need = peak.to_bits().max(bass).max(self.ceiling.to_bits());
-
-        // 2. Sliding maximum of the peak (= minimum of the required gain) over W frames.
-        let held = self.sliding_max(need);
-        let required = (self.ceiling / f32::from_bits(held)).min(1.0);
-        let q = (required * Q_F32) as u32;
-
-        // 3. Release.
-        let released = 1.0 - (1.0 - self.env) * self.release_coeff;
-        let mut env = released.min(f64::from(q) * (1.0 / f64::from(Q)));
-        if env > 1.0 - 1e-9 {
-            env = 1.0;
+        // Delay line in and out; sample peaks; the bass detector.
+        let delay = self.delay();
+        let ceiling_bits = self.ceiling.to_bits();
+        let mut out = [[0.0f32; CH]; BLOCK];
+        let mut need = [0u32; BLOCK];
+        for i in 0..n {
+            let pos = self.pos;
+            let back = |d: usize| if pos >= d { pos - d } else { pos + N - d };
+            out[i] = self.audio[back(delay)];
+            self.audio[pos] = block[i];
+            self.pos = if pos + 1 == N { 0 } else { pos + 1 };
+            // The frame the detectors judge now: DETECTION_DELAY frames back.
+            let xd = self.audio[back(DETECTION_DELAY)];
+            if !true_peak {
+                peak[i] = xd.iter().fold(0.0f32, |m, &v| m.max(v.abs()));
+            }
+            // Bass detector: the full-band peak, as far as the low-passed audio (times
+            // BASS_HEADROOM) accounts for it, held for the long bass hold.
+            let mut lp = 0.0f64;
+            for (ch, &v) in xd.iter().enumerate() {
+                lp = lp.max(self.bass_lp.tick(ch, f64::from(v)).abs());
+            }
+            self.frames = self.frames.wrapping_add(1);
+            if self.frames & 63 == 0 {
+                // Fixed schedule (frame count, not block), so block splits do not matter.
+                self.bass_lp.flush();
+            }
+            let bass = self
+                .bass_hold
+                .push(peak[i].min(lp as f32 * BASS_HEADROOM).to_bits());
+            // Peaks are non-negative finite floats: their bit patterns order like the values.
+            need[i] = peak[i].to_bits().max(bass).max(ceiling_bits);
         }
-        self.env = env;
-        let qe = (env * f64::from(Q)) as u32;
-
-        // 4. Attack: two moving averages spanning W frames (exact fixed-point sums).
-        let g = self.attack.push(qe);
-        self.gain = g;
-        for ch in 0..CH {
-            frame[ch] = y[ch] * g;
+        // Sliding maximum of the peak (= minimum of the required gain) over W frames.
+        for v in need[..n].iter_mut() {
+            *v = self.sliding_max(*v);
         }
+        // Required gain, fixed point (truncation rounds down: never above the requirement).
+        let c = self.ceiling;
+        let mut q = [0u32; BLOCK];
+        for (q, &h) in q[..n].iter_mut().zip(&need[..n]) {
+            *q = ((c / f32::from_bits(h)).min(1.0) * Q_F32) as u32;
+        }
+        // Release (depth below unity, linear gain domain) and attack.
+        let a = self.release_coeff;
+        let mut depth = self.depth;
+        let mut g = [0.0f32; BLOCK];
+        for (g, &q) in g[..n].iter_mut().zip(&q[..n]) {
+            depth = (depth * a).max(1.0 - f64::from(q) * (1.0 / f64::from(Q)));
+            if depth < 1e-9 {
+                depth = 0.0;
+            }
+            *g = self.attack.push(((1.0 - depth) * f64::from(Q)) as u32);
+        }
+        self.depth = depth;
+        for ((f, o), &g) in block.iter_mut().zip(&out[..n]).zip(&g[..n]) {
+            for ch in 0..CH {
+                f[ch] = o[ch] * g;
+            }
+        }
+        self.gain = g[n - 1];
     }
 
     #[inline(always)]
@@ -511,8 +523,8 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         self.window = l + 1;
         self.attack.configure(self.window);
         self.bass_lp = Biquad::new(bass);
-        let hold = (BASS_HOLD_FACTOR * self.window)
-            .max(ms_to_samples(BASS_MIN_HOLD_MS, spec.sample_rate));
+        let hold =
+            (BASS_HOLD_FACTOR * self.window).max(ms_to_samples(BASS_MIN_HOLD_MS, spec.sample_rate));
         self.bass_hold.set_hold(hold);
         self.apply();
         self.reset();
@@ -528,14 +540,14 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         self.counter = 0;
         self.bass_lp.reset();
         self.bass_hold.reset();
-        self.env = 1.0;
+        self.depth = 0.0;
+        self.frames = 0;
         self.attack.reset();
         self.gain = 1.0;
     }
 
     fn process(&mut self, frames: &mut [[f32; CH]]) {
         let true_peak = self.params.true_peak;
-        let mut peaks = [0.0f32; BLOCK];
         for block in frames.chunks_mut(BLOCK) {
             for frame in block.iter_mut() {
                 for s in frame.iter_mut() {
@@ -544,16 +556,7 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
                     }
                 }
             }
-            if true_peak {
-                self.true_peak.push_block(block, &mut peaks);
-            }
-            for (frame, &peak) in block.iter_mut().zip(&peaks) {
-                self.frame(frame, true_peak.then_some(peak));
-                if self.counter & 63 == 0 {
-                    // Fixed schedule (frame count, not block), so block splits do not matter.
-                    self.bass_lp.flush();
-                }
-            }
+            self.run_block(block, true_peak);
         }
     }
 

@@ -49,7 +49,7 @@ impl SaturationCurve {
             }
             SaturationCurve::Tape => {
                 // |u| beyond 1e6 saturates to ±1 within f32 precision anyway.
-                let u = u.max(-1e6).min(1e6);
+                let u = u.clamp(-1e6, 1e6);
                 u * fastmath::rsqrt(1.0 + u * u)
             }
             SaturationCurve::SoftClip => {
@@ -67,7 +67,11 @@ impl SaturationCurve {
                 1.0 - t * t
             }
             SaturationCurve::Tube => {
-                let v = if u >= 0.0 { u } else { f64::from(TUBE_NEGATIVE) * u };
+                let v = if u >= 0.0 {
+                    u
+                } else {
+                    f64::from(TUBE_NEGATIVE) * u
+                };
                 let t = libm::tanh(v);
                 1.0 - t * t
             }
@@ -345,8 +349,7 @@ impl<const CH: usize> Processor<CH> for Saturation<CH> {
         spec.validate()?;
         let p = self.params;
         p.validate()?;
-        self.oversampler
-            .set_factor(usize::from(p.oversampling));
+        self.oversampler.set_factor(usize::from(p.oversampling));
         self.dc_coeff = libm::exp(-2.0 * core::f64::consts::PI * DC_BLOCK_HZ / spec.sample_rate);
         for (s, v) in [
             (&mut self.drive, p.drive_db),

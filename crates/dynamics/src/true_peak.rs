@@ -11,7 +11,7 @@
 //! the Annex 2 interpolator is exact to a few thousandths of a dB, and reading it at 4x gives
 //! the 8x grid (every 1/8 frame) the reference meters use.
 
-use crate::oversampling::{fir, half_band_taps};
+use crate::oversampling::{fir_symmetric, half_band_taps};
 use lathe_core::true_peak::DETECTOR_DELAY;
 use lathe_core::TruePeakDetector;
 
@@ -70,6 +70,10 @@ impl<const CH: usize> TruePeak8x<CH> {
         for j in 0..TAPS {
             taps[TAPS - 1 - j] = (2.0 * full[2 * j]) as f32;
         }
+        // The branch is symmetric (the prototype is linear-phase); make it exactly so.
+        for j in 0..TAPS / 2 {
+            taps[TAPS - 1 - j] = taps[j];
+        }
         Self {
             taps,
             hist: [[0.0; TAPS - 1]; CH],
@@ -116,7 +120,7 @@ impl<const CH: usize> TruePeak8x<CH> {
             }
             // Half-band branch, vectorised across frames: mid[i] = sum_j taps[j] buf[i + j].
             let mut mid = [0.0f32; BLOCK];
-            fir(&self.taps, &buf, &mut mid[..n]);
+            fir_symmetric(&self.taps[..TAPS / 2], &buf, &mut mid[..n]);
             for i in 0..n {
                 stream[2 * i][ch] = mid[i];
                 stream[2 * i + 1][ch] = buf[i + TAPS - 1 - K];
@@ -124,7 +128,8 @@ impl<const CH: usize> TruePeak8x<CH> {
             self.hist[ch].copy_from_slice(&buf[n..n + TAPS - 1]);
         }
         let mut peaks = [[0.0f32; CH]; 2 * BLOCK];
-        self.annex2.push_block(&stream[..2 * n], &mut peaks[..2 * n]);
+        self.annex2
+            .push_block(&stream[..2 * n], &mut peaks[..2 * n]);
         for (i, o) in out.iter_mut().enumerate().take(n) {
             let now = peaks[2 * i]
                 .iter()
@@ -162,7 +167,8 @@ mod tests {
         let mut d = TruePeak8x::<1>::new();
         let mut m = 0.0f32;
         for n in 0..2000 {
-            let x = libm::sin(core::f64::consts::FRAC_PI_2 * n as f64 + core::f64::consts::FRAC_PI_4);
+            let x =
+                libm::sin(core::f64::consts::FRAC_PI_2 * n as f64 + core::f64::consts::FRAC_PI_4);
             let fade = (n as f64 / 200.0).min(1.0);
             let p = d.push(&[(0.5 * fade * x) as f32]);
             if n > 500 {

@@ -51,7 +51,10 @@ fn static_curve_matches_giannoulis_eq4() {
         c.process(&mut x);
         let got = last_db(&x, 0) - level;
         let want = curve.gain_db(level);
-        assert!((got - want).abs() < 1e-3, "{level} dB: gain {got}, want {want}");
+        assert!(
+            (got - want).abs() < 1e-3,
+            "{level} dB: gain {got}, want {want}"
+        );
         assert!((c.gain_reduction_db() + want).abs() < 1e-3);
     }
 }
@@ -69,7 +72,12 @@ fn attack_and_release_are_63_percent_time_constants() {
         release_ms,
         ..CompressorParams::default()
     };
-    let target = CompressorCurve { threshold_db: -30.0, ratio: 10.0, knee_db: 0.0 }.gain_db(0.0);
+    let target = CompressorCurve {
+        threshold_db: -30.0,
+        ratio: 10.0,
+        knee_db: 0.0,
+    }
+    .gain_db(0.0);
     let mut c = compressor(p);
     // Quiet (below threshold), then full scale, then quiet again (DC keeps |x| constant).
     let mut quiet = vec![[0.001f32; 2]; 4_800];
@@ -78,14 +86,22 @@ fn attack_and_release_are_63_percent_time_constants() {
     let mut loud = vec![[1.0f32; 2]; na];
     c.process(&mut loud);
     let gr = c.gain_reduction_db();
-    assert!((gr / -target - 0.632).abs() < 0.005, "attack: {gr} of {}", -target);
+    assert!(
+        (gr / -target - 0.632).abs() < 0.005,
+        "attack: {gr} of {}",
+        -target
+    );
     let mut loud = vec![[1.0f32; 2]; 48_000];
     c.process(&mut loud);
     let nr = (release_ms * 1e-3 * FS) as usize;
     let mut quiet = vec![[0.001f32; 2]; nr];
     c.process(&mut quiet);
     let gr = c.gain_reduction_db();
-    assert!((gr / -target - 0.368).abs() < 0.005, "release: {gr} of {}", -target);
+    assert!(
+        (gr / -target - 0.368).abs() < 0.005,
+        "release: {gr} of {}",
+        -target
+    );
 }
 
 #[test]
@@ -102,7 +118,11 @@ fn makeup_auto_makeup_and_mix() {
     let x = signals::to_frames::<2>(&signals::square(50.0, 1.0, FS, 24_000));
     // Auto makeup restores a full-scale signal to 0 dBFS (Giannoulis et al. §2.4), manual
     // makeup adds on top.
-    for (auto, makeup, want) in [(true, 0.0, 0.0), (true, -2.0, -2.0), (false, 3.0, -16.0 + 3.0)] {
+    for (auto, makeup, want) in [
+        (true, 0.0, 0.0),
+        (true, -2.0, -2.0),
+        (false, 3.0, -16.0 + 3.0),
+    ] {
         let mut c = compressor(CompressorParams {
             auto_makeup: auto,
             makeup_db: makeup,
@@ -110,7 +130,11 @@ fn makeup_auto_makeup_and_mix() {
         });
         let mut y = x.clone();
         c.process(&mut y);
-        assert!((last_db(&y, 0) - want).abs() < 1e-3, "{auto} {makeup}: {}", last_db(&y, 0));
+        assert!(
+            (last_db(&y, 0) - want).abs() < 1e-3,
+            "{auto} {makeup}: {}",
+            last_db(&y, 0)
+        );
     }
     // Parallel compression: mix blends the compressed signal with the latency-aligned dry one.
     let music = signals::music_like(FS, 0.5, 0.0, 1);
@@ -154,13 +178,22 @@ fn stereo_link() {
     };
     let full = p.curve().gain_db(0.0); // -15 dB
     let [l, r] = gain(1.0);
-    assert!((l - full).abs() < 1e-3 && (r - full).abs() < 1e-3, "linked: {l} {r}");
+    assert!(
+        (l - full).abs() < 1e-3 && (r - full).abs() < 1e-3,
+        "linked: {l} {r}"
+    );
     let [l, r] = gain(0.0);
-    assert!((l - full).abs() < 1e-3 && r.abs() < 1e-3, "unlinked: {l} {r}");
+    assert!(
+        (l - full).abs() < 1e-3 && r.abs() < 1e-3,
+        "unlinked: {l} {r}"
+    );
     // Half link: the right detector reads halfway (in dB) to the left's level: -15 dBFS.
     let [l, r] = gain(0.5);
     let half = p.curve().gain_db(-15.0);
-    assert!((l - full).abs() < 1e-3 && (r - half).abs() < 1e-3, "half: {l} {r} vs {half}");
+    assert!(
+        (l - full).abs() < 1e-3 && (r - half).abs() < 1e-3,
+        "half: {l} {r} vs {half}"
+    );
 }
 
 /// A sidechain high-pass keeps a loud bass from pumping the mix: the reduction then follows
@@ -210,7 +243,11 @@ fn rms_detector_reads_the_rms_level() {
     c.process(&mut x);
     // RMS of a -6.02 dBFS sine: -9.03 dBFS, 21 dB over the threshold -> 10.5 dB reduction.
     let want = -p.curve().gain_db(gain_to_db(0.5 / 2f64.sqrt()));
-    assert!((c.gain_reduction_db() - want).abs() < 0.1, "{} vs {want}", c.gain_reduction_db());
+    assert!(
+        (c.gain_reduction_db() - want).abs() < 0.1,
+        "{} vs {want}",
+        c.gain_reduction_db()
+    );
 }
 
 /// With lookahead the gain is already down when a transient arrives.
@@ -226,7 +263,10 @@ fn lookahead_catches_transients() {
     };
     let x = signals::to_frames::<2>(&signals::step(1.0, 4_800, 9_600));
     let at_onset = |lookahead_ms: f64| {
-        let mut c = compressor(CompressorParams { lookahead_ms, ..base });
+        let mut c = compressor(CompressorParams {
+            lookahead_ms,
+            ..base
+        });
         let lat = c.latency();
         let mut y = x.clone();
         c.process(&mut y);
@@ -236,7 +276,11 @@ fn lookahead_catches_transients() {
     // Without lookahead the onset passes almost untouched (one sample of a 1 ms attack).
     assert!(plain > 0.95, "{plain}");
     // 5 ms = 5 attack time constants ahead: within 1 % of the final gain (-18 dB).
-    assert!((gain_to_db(ahead) + 18.0).abs() < 0.2, "{}", gain_to_db(ahead));
+    assert!(
+        (gain_to_db(ahead) + 18.0).abs() < 0.2,
+        "{}",
+        gain_to_db(ahead)
+    );
 }
 
 /// Program-dependent release: a short transient is released quickly, sustained compression
@@ -265,7 +309,10 @@ fn adaptive_release_depends_on_the_program() {
         frames
     };
     let (short, long) = (recovery(240), recovery(96_000));
-    assert!(long > 3 * short, "transient {short} frames, sustained {long} frames");
+    assert!(
+        long > 3 * short,
+        "transient {short} frames, sustained {long} frames"
+    );
 }
 
 #[test]
@@ -283,16 +330,31 @@ fn parameter_changes_ramp_and_errors_keep_old_parameters() {
     })
     .unwrap();
     c.process(&mut y[12_000..]);
-    let max_step = y.windows(2).map(|w| (w[1][0] - w[0][0]).abs()).fold(0.0, f32::max);
+    let max_step = y
+        .windows(2)
+        .map(|w| (w[1][0] - w[0][0]).abs())
+        .fold(0.0, f32::max);
     let slope = (0.5 * 2.0 * std::f64::consts::PI * 200.0 / FS * db_to_gain(10.0)) as f32;
     assert!(max_step < slope * 1.1, "step {max_step} vs slope {slope}");
     // Errors name the parameter and keep the old set.
     let before = c.params();
     for (bad, name) in [
         (CompressorParams { ratio: 0.5, ..p }, "ratio"),
-        (CompressorParams { threshold_db: f64::NAN, ..p }, "threshold_db"),
+        (
+            CompressorParams {
+                threshold_db: f64::NAN,
+                ..p
+            },
+            "threshold_db",
+        ),
         (CompressorParams { mix: 1.5, ..p }, "mix"),
-        (CompressorParams { sidechain_hpf_hz: Some(5.0), ..p }, "sidechain_hpf_hz"),
+        (
+            CompressorParams {
+                sidechain_hpf_hz: Some(5.0),
+                ..p
+            },
+            "sidechain_hpf_hz",
+        ),
     ] {
         match c.set_params(bad) {
             Err(Error::OutOfRange { param, .. }) => assert_eq!(param, name),
@@ -300,13 +362,22 @@ fn parameter_changes_ramp_and_errors_keep_old_parameters() {
         }
     }
     assert!(matches!(
-        c.set_params(CompressorParams { lookahead_ms: 20.0, ..p }),
+        c.set_params(CompressorParams {
+            lookahead_ms: 20.0,
+            ..p
+        }),
         Ok(())
     ));
-    let mut hi = Compressor::<2>::new(CompressorParams { lookahead_ms: 20.0, ..p });
+    let mut hi = Compressor::<2>::new(CompressorParams {
+        lookahead_ms: 20.0,
+        ..p
+    });
     assert!(matches!(
         hi.prepare(&ProcessSpec::new(384_000.0, 64)),
-        Err(Error::CapacityExceeded { needed: 7681, capacity: 4096 })
+        Err(Error::CapacityExceeded {
+            needed: 7681,
+            capacity: 4096
+        })
     ));
     assert_eq!(before.threshold_db, -40.0);
     // Lookahead is structural: the latency changes only at the next prepare.
@@ -419,7 +490,11 @@ fn gate_hysteresis_and_hold() {
     assert!(g.is_open(0), "hold");
     g.process(&mut dc(-55.0, 20.0));
     assert!(!g.is_open(0));
-    assert!((g.gain_reduction_db() - 60.0).abs() < 0.01, "{}", g.gain_reduction_db());
+    assert!(
+        (g.gain_reduction_db() - 60.0).abs() < 0.01,
+        "{}",
+        g.gain_reduction_db()
+    );
     // Back between the thresholds: stays closed (hysteresis), attenuated by the curve.
     g.process(&mut dc(-45.0, 100.0));
     assert!(!g.is_open(0));
@@ -440,7 +515,10 @@ fn gate_lookahead_opens_before_the_transient() {
     };
     let x = signals::to_frames::<2>(&signals::step(0.5, 9_600, 19_200));
     let at_onset = |lookahead_ms: f64| {
-        let mut e = expander(ExpanderParams { lookahead_ms, ..base });
+        let mut e = expander(ExpanderParams {
+            lookahead_ms,
+            ..base
+        });
         let lat = e.latency();
         let mut y = x.clone();
         e.process(&mut y);

@@ -11,8 +11,8 @@
 //!   the response peaks at their centre, `latency()`.
 
 use lathe_dynamics::{
-    Compressor, CompressorParams, DetectorKind, Expander, ExpanderParams, Limiter,
-    LimiterParams, MasteringLimiter, Saturation, SaturationCurve, SaturationParams,
+    Compressor, CompressorParams, DetectorKind, Expander, ExpanderParams, Limiter, LimiterParams,
+    MasteringLimiter, Saturation, SaturationCurve, SaturationParams,
 };
 use lathe_testkit::{contract_tests, ContractOptions};
 
@@ -58,20 +58,22 @@ contract_tests!(expander_default, |fs| Expander::<CH>::new(
     ExpanderParams::default()
 ));
 
-contract_tests!(gate_with_lookahead, |fs| Expander::<CH>::new(ExpanderParams {
-    threshold_db: -30.0,
-    ratio: 100.0,
-    range_db: 80.0,
-    hysteresis_db: 6.0,
-    hold_ms: 5.0,
-    attack_ms: 0.1,
-    release_ms: 20.0,
-    link: 0.3,
-    sidechain_hpf_hz: Some(80.0),
-    lookahead_ms: 1.0,
-    detector: DetectorKind::Peak,
-    ..ExpanderParams::default()
-}));
+contract_tests!(gate_with_lookahead, |fs| Expander::<CH>::new(
+    ExpanderParams {
+        threshold_db: -30.0,
+        ratio: 100.0,
+        range_db: 80.0,
+        hysteresis_db: 6.0,
+        hold_ms: 5.0,
+        attack_ms: 0.1,
+        release_ms: 20.0,
+        link: 0.3,
+        sidechain_hpf_hz: Some(80.0),
+        lookahead_ms: 1.0,
+        detector: DetectorKind::Peak,
+        ..ExpanderParams::default()
+    }
+));
 
 contract_tests!(limiter_true_peak, |fs| MasteringLimiter::<CH>::new(
     LimiterParams::default()

@@ -75,10 +75,7 @@ fn signal(kind: u8, fs: f64, n: usize, gain_db: f64, seed: u64) -> Vec<[f32; 2]>
         // Music-like mix.
         6 => {
             let m = signals::music_like(fs, n as f64 / fs, 0.0, seed);
-            return m
-                .iter()
-                .map(|f| [f[0] * g, f[1] * g])
-                .collect();
+            return m.iter().map(|f| [f[0] * g, f[1] * g]).collect();
         }
         // Random sines up to 0.49 fs, abrupt start.
         _ => {
@@ -186,7 +183,11 @@ proptest! {
 
 #[test]
 fn latency_is_lookahead_plus_detection_delay() {
-    for (fs, ms, want) in [(48_000.0, 2.0, 96), (44_100.0, 1.5, 66), (384_000.0, 5.0, 1920)] {
+    for (fs, ms, want) in [
+        (48_000.0, 2.0, 96),
+        (44_100.0, 1.5, 66),
+        (384_000.0, 5.0, 1920),
+    ] {
         let mut l = MasteringLimiter::<2>::new(LimiterParams {
             lookahead_ms: ms,
             ..LimiterParams::default()
@@ -240,7 +241,10 @@ fn attack_reaches_the_ceiling_at_the_peak_and_release_is_exponential() {
         };
         let reduced: f64 = weights[w - 1 - m..].iter().sum();
         let want = 1.0 - (1.0 - need) * reduced;
-        assert!((gain - want).abs() < 1e-5, "frame {i}: gain {gain}, want {want}");
+        assert!(
+            (gain - want).abs() < 1e-5,
+            "frame {i}: gain {gain}, want {want}"
+        );
     }
     assert!(f64::from(y[at][0]) <= c && f64::from(y[at][0]) > c * 0.9999);
     // After the hold and the attack smoothing (W frames each), the release: 63 % of the way
@@ -296,7 +300,10 @@ fn parameters_are_validated_and_old_ones_kept() {
     };
     assert!(matches!(
         l.set_params(bad),
-        Err(Error::OutOfRange { param: "ceiling_db", .. })
+        Err(Error::OutOfRange {
+            param: "ceiling_db",
+            ..
+        })
     ));
     let bad = LimiterParams {
         release_ms: f64::NAN,
@@ -304,7 +311,10 @@ fn parameters_are_validated_and_old_ones_kept() {
     };
     assert!(matches!(
         l.set_params(bad),
-        Err(Error::OutOfRange { param: "release_ms", .. })
+        Err(Error::OutOfRange {
+            param: "release_ms",
+            ..
+        })
     ));
     // 5 ms at 96 kHz = 480 frames: more than 256.
     let big = LimiterParams {
@@ -356,7 +366,10 @@ fn live_changes_keep_latency_and_hold_the_new_ceiling() {
     let tp = analysis::true_peak_8x_db(&tail);
     assert!(tp <= -3.0 + 0.1, "{tp}");
     // Continuity: no step larger than a full-scale fs/4 sine at the old ceiling has.
-    let max_step = y.windows(2).map(|w| (w[1][0] - w[0][0]).abs()).fold(0.0, f32::max);
+    let max_step = y
+        .windows(2)
+        .map(|w| (w[1][0] - w[0][0]).abs())
+        .fold(0.0, f32::max);
     assert!(max_step <= 2.0 * 0.892 * 1.01, "{max_step}");
 }
 
@@ -367,7 +380,11 @@ fn non_finite_input_is_silenced() {
     let fs = 48_000.0;
     let mut x = signals::to_frames::<2>(&signals::sine(440.0, 1.5, 0.0, fs, 9_600));
     let mut clean = x.clone();
-    for (i, v) in [(1_000, f32::NAN), (1_001, f32::INFINITY), (5_000, f32::NEG_INFINITY)] {
+    for (i, v) in [
+        (1_000, f32::NAN),
+        (1_001, f32::INFINITY),
+        (5_000, f32::NEG_INFINITY),
+    ] {
         x[i][0] = v;
         clean[i][0] = 0.0;
     }
@@ -452,7 +469,11 @@ fn transparency_beats_a_naive_limiter() {
     let n = 96_000;
     let bass = signals::sine(45.0, db_to_gain(4.0), 0.0, fs, n);
     let tone = signals::sine(2_000.0, 0.05, 0.0, fs, n);
-    let heavy: Vec<[f32; 2]> = bass.iter().zip(&tone).map(|(b, t)| [b + t, b - t]).collect();
+    let heavy: Vec<[f32; 2]> = bass
+        .iter()
+        .zip(&tone)
+        .map(|(b, t)| [b + t, b - t])
+        .collect();
     // A music-like mix (kick, bass, pad, hats, melody) driven 6 dB into the ceiling.
     let music = signals::music_like(fs, 2.0, 5.0, 3);
     let mut report = String::new();
@@ -514,8 +535,14 @@ fn limiting_does_not_splatter() {
     let x: Vec<[f32; 2]> = music.iter().map(|s| [s[0] * g, s[1] * g]).collect();
     let ours = run_aligned::<2048>(&x, LimiterParams::default(), fs, 512);
     let naive = naive_limiter(&x, -1.0, 80.0, fs);
-    let (s_in, s_ours, s_naive) = (splatter_db(&x, fs), splatter_db(&ours, fs), splatter_db(&naive, fs));
-    println!("energy above 12 kHz: input {s_in:.1} dB, lathe {s_ours:.1} dB, naive {s_naive:.1} dB");
+    let (s_in, s_ours, s_naive) = (
+        splatter_db(&x, fs),
+        splatter_db(&ours, fs),
+        splatter_db(&naive, fs),
+    );
+    println!(
+        "energy above 12 kHz: input {s_in:.1} dB, lathe {s_ours:.1} dB, naive {s_naive:.1} dB"
+    );
     assert!(
         s_ours < s_naive - 20.0 && s_ours < -80.0,
         "input {s_in:.1} dB, lathe {s_ours:.1} dB, naive {s_naive:.1} dB"

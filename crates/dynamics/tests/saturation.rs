@@ -193,7 +193,10 @@ fn dry_path_is_aligned_for_mix() {
         let err = (12_000..x.len())
             .map(|i| (y[i] - x[i - lat]).abs())
             .fold(0.0f32, f32::max);
-        assert!(f64::from(err) < db_to_gain(-50.0) * 0.01, "{factor}x: {err}");
+        assert!(
+            f64::from(err) < db_to_gain(-50.0) * 0.01,
+            "{factor}x: {err}"
+        );
     }
 }
 
@@ -212,12 +215,27 @@ fn parameter_changes_ramp_and_errors_keep_old_parameters() {
     })
     .unwrap();
     s.process(&mut y[12_000..]);
-    let max_step = y.windows(2).map(|w| (w[1][0] - w[0][0]).abs()).fold(0.0, f32::max);
+    let max_step = y
+        .windows(2)
+        .map(|w| (w[1][0] - w[0][0]).abs())
+        .fold(0.0, f32::max);
     // A 200 Hz sine at 0.5 changes by at most 0.013 per sample; saturation only flattens it.
     assert!(max_step < 0.02, "{max_step}");
     for (bad, name) in [
-        (SaturationParams { oversampling: 3, ..p }, "oversampling"),
-        (SaturationParams { drive_db: -1.0, ..p }, "drive_db"),
+        (
+            SaturationParams {
+                oversampling: 3,
+                ..p
+            },
+            "oversampling",
+        ),
+        (
+            SaturationParams {
+                drive_db: -1.0,
+                ..p
+            },
+            "drive_db",
+        ),
         (SaturationParams { bias: 2.0, ..p }, "bias"),
         (SaturationParams { mix: f64::NAN, ..p }, "mix"),
     ] {
