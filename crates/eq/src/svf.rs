@@ -191,17 +191,18 @@ impl SvfCoeffs {
     }
 }
 
-/// [`SvfCoeffs`] replicated once per channel, aligned, so that the fast path multiplies
-/// whole SIMD registers without broadcasting scalars.
+/// The constants of one SVF step, replicated once per channel and aligned, so that the fast
+/// path multiplies whole SIMD registers without broadcasting scalars: `2·a1, 2·a2, 2·a3, m0,
+/// m1/2, m2/2` (exact scalings of [`SvfCoeffs`], so both paths compute bit-identical results).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C, align(16))]
 pub(crate) struct WideCoeffs<const CH: usize> {
-    a1: [f64; CH],
-    a2: [f64; CH],
-    a3: [f64; CH],
+    a1x2: [f64; CH],
+    a2x2: [f64; CH],
+    a3x2: [f64; CH],
     m0: [f64; CH],
-    m1: [f64; CH],
-    m2: [f64; CH],
+    m1h: [f64; CH],
+    m2h: [f64; CH],
 }
 
 impl<const CH: usize> WideCoeffs<CH> {
@@ -209,12 +210,12 @@ impl<const CH: usize> WideCoeffs<CH> {
 
     pub const fn new(c: &SvfCoeffs) -> Self {
         Self {
-            a1: [c.a1; CH],
-            a2: [c.a2; CH],
-            a3: [c.a3; CH],
+            a1x2: [2.0 * c.a1; CH],
+            a2x2: [2.0 * c.a2; CH],
+            a3x2: [2.0 * c.a3; CH],
             m0: [c.m0; CH],
-            m1: [c.m1; CH],
-            m2: [c.m2; CH],
+            m1h: [0.5 * c.m1; CH],
+            m2h: [0.5 * c.m2; CH],
         }
     }
 }
@@ -244,49 +245,46 @@ impl<const CH: usize> SvfState<CH> {
     }
 
     /// One step of the integrators; returns the band-pass `v1` and low-pass `v2` outputs.
+    ///
+    /// Same map as Simper's form, rearranged to 7 multiplications and 8 additions:
+    /// `u1 = 2v1 = 2a1·ic1 + 2a2·v3`, `ic1' = u1 − ic1`, `ic2' = ic2 + 2a2·ic1 + 2a3·v3`
+    /// (`= 2v2 − ic2`), so `v1 = u1/2` and `v2 = (ic2 + ic2')/2`.
     #[inline(always)]
     pub fn step(&mut self, c: &SvfCoeffs, x: [f64; CH]) -> ([f64; CH], [f64; CH]) {
+        let (a1x2, a2x2, a3x2) = (2.0 * c.a1, 2.0 * c.a2, 2.0 * c.a3);
         let mut v1 = [0.0; CH];
         let mut v2 = [0.0; CH];
         for i in 0..CH {
             let (ic1, ic2) = (self.ic1[i], self.ic2[i]);
             let v3 = x[i] - ic2;
-            v1[i] = c.a1 * ic1 + c.a2 * v3;
-            v2[i] = ic2 + c.a2 * ic1 + c.a3 * v3;
-            self.ic1[i] = 2.0 * v1[i] - ic1;
-            self.ic2[i] = 2.0 * v2[i] - ic2;
+            let u1 = a1x2 * ic1 + a2x2 * v3;
+            let ic2n = ic2 + a2x2 * ic1 + a3x2 * v3;
+            self.ic1[i] = u1 - ic1;
+            self.ic2[i] = ic2n;
+            v1[i] = 0.5 * u1;
+            v2[i] = 0.5 * (ic2 + ic2n);
         }
         (v1, v2)
     }
 
-    /// [`SvfState::tick`] with per-channel coefficients (same arithmetic, same result).
+    /// One filtered frame, `m0·x + m1·v1 + m2·v2`, computed as in [`SvfState::step`].
+    #[inline(always)]
+    pub fn tick(&mut self, c: &SvfCoeffs, x: [f64; CH]) -> [f64; CH] {
+        self.tick_wide(&WideCoeffs::new(c), x)
+    }
+
+    /// [`SvfState::tick`] with the per-channel step constants.
     #[inline(always)]
     pub fn tick_wide(&mut self, c: &WideCoeffs<CH>, x: [f64; CH]) -> [f64; CH] {
         let mut y = [0.0; CH];
         for i in 0..CH {
             let (ic1, ic2) = (self.ic1[i], self.ic2[i]);
             let v3 = x[i] - ic2;
-            let v1 = c.a1[i] * ic1 + c.a2[i] * v3;
-            let v2 = ic2 + c.a2[i] * ic1 + c.a3[i] * v3;
-            self.ic1[i] = 2.0 * v1 - ic1;
-            self.ic2[i] = 2.0 * v2 - ic2;
-            y[i] = c.m0[i] * x[i] + c.m1[i] * v1 + c.m2[i] * v2;
-        }
-        y
-    }
-
-    /// One filtered frame: `m0·x + m1·v1 + m2·v2`.
-    #[inline(always)]
-    pub fn tick(&mut self, c: &SvfCoeffs, x: [f64; CH]) -> [f64; CH] {
-        let mut y = [0.0; CH];
-        for i in 0..CH {
-            let (ic1, ic2) = (self.ic1[i], self.ic2[i]);
-            let v3 = x[i] - ic2;
-            let v1 = c.a1 * ic1 + c.a2 * v3;
-            let v2 = ic2 + c.a2 * ic1 + c.a3 * v3;
-            self.ic1[i] = 2.0 * v1 - ic1;
-            self.ic2[i] = 2.0 * v2 - ic2;
-            y[i] = c.m0 * x[i] + c.m1 * v1 + c.m2 * v2;
+            let u1 = c.a1x2[i] * ic1 + c.a2x2[i] * v3;
+            let ic2n = ic2 + c.a2x2[i] * ic1 + c.a3x2[i] * v3;
+            self.ic1[i] = u1 - ic1;
+            self.ic2[i] = ic2n;
+            y[i] = c.m0[i] * x[i] + c.m1h[i] * u1 + c.m2h[i] * (ic2 + ic2n);
         }
         y
     }
