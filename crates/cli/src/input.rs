@@ -210,6 +210,11 @@ fn panic_reason(p: &(dyn std::any::Any + Send)) -> String {
 pub struct AudioReader {
     path: PathBuf,
     info: InputInfo,
+    /// Exact length to deliver when the container states it (extra decoded frames, e.g. a
+    /// Vorbis stream's last packet or bytes past an AIFF sound chunk, are cut).
+    limit: Option<u64>,
+    /// Whether a shortfall against `limit` means truncation (PCM and FLAC; not lossy codecs).
+    strict: bool,
     format: Box<dyn FormatReader>,
     decoder: Box<dyn Decoder>,
     track_id: u32,
@@ -333,12 +338,24 @@ impl AudioReader {
                 "{channels} channels; Lathe reads 1 to {MAX_CHANNELS}"
             )));
         }
-        let frames = params.n_frames;
+        let mut frames = params.n_frames;
+        if container == Container::Aiff {
+            // symphonia counts the SSND chunk's 8-byte offset/block-size header as audio.
+            let frame_bytes = u64::from(bits.unwrap_or(16).div_ceil(8)) * channels as u64;
+            frames = frames.map(|n| n.saturating_sub(8 / frame_bytes.max(1)));
+        }
+        let limit = match container {
+            Container::Mp3 => None,
+            _ => frames,
+        };
+        let strict = !lossy;
         if frames == Some(0) {
             return Err(fail("the file holds no audio (0 frames)".into()));
         }
         Ok(Self {
             path: path.to_path_buf(),
+            limit,
+            strict,
             info: InputInfo {
                 sample_rate,
                 channels,
@@ -399,7 +416,17 @@ impl AudioReader {
             }
         }
         let ch = self.info.channels;
-        let samples = self.buffer.as_ref().map_or(&[][..], |b| b.samples());
+        let mut samples = self.buffer.as_ref().map_or(&[][..], |b| b.samples());
+        if let Some(limit) = self.limit {
+            let left = limit.saturating_sub(self.frames_read);
+            if (samples.len() / ch) as u64 >= left {
+                samples = &samples[..left as usize * ch];
+                self.done = true;
+                if samples.is_empty() {
+                    return Ok(None);
+                }
+            }
+        }
         if let Some(i) = samples.iter().position(|s| !s.is_finite()) {
             self.done = true;
             let frame = self.frames_read + (i / ch) as u64;
@@ -485,7 +512,7 @@ impl AudioReader {
                 "the file holds no decodable audio (0 frames)",
             ));
         }
-        if let (Some(n), false) = (self.info.frames, self.info.lossy) {
+        if let (Some(n), true) = (self.limit, self.strict) {
             if self.frames_read < n && !self.unknown_length_marker(n) {
                 let fs = f64::from(self.info.sample_rate);
                 return Err(Failure::file(
