@@ -360,9 +360,9 @@ fn low_frequency_high_pass_at_192k_keeps_a_clean_noise_floor() {
         let y: Vec<f64> = frames[n / 3..].iter().map(|f| f64::from(f[0])).collect();
         let (amp, residual) = amplitude(&y, 1_000.0, fs);
         let floor_db = gain_to_db(rms(&residual) / (amp / 2f64.sqrt()));
-        // f32 output rounding alone is about -150 dB re this sine.
+        // f32 output rounding alone is about -150 dB re this sine; measured -150 dB.
         assert!(
-            floor_db < -135.0,
+            floor_db < -145.0,
             "order {order}: noise floor {floor_db:.1} dB"
         );
         let expect = eq.response(1_000.0).norm() * 0.5;
@@ -391,7 +391,7 @@ fn low_frequency_high_pass_at_192k_keeps_a_clean_noise_floor() {
         .collect();
     let (amp, residual) = amplitude(&y[n / 3..], 1_000.0, fs);
     let naive_db = gain_to_db(rms(&residual) / (amp / 2f64.sqrt()));
-    assert!(naive_db > -125.0, "naive f32 direct form: {naive_db:.1} dB");
+    assert!(naive_db > -100.0, "naive f32 direct form: {naive_db:.1} dB");
 }
 
 #[test]
