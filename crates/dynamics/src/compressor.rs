@@ -181,6 +181,8 @@ pub struct Compressor<const CH: usize, const N: usize = DEFAULT_LOOKAHEAD_CAPACI
     knee: Smoothed,
     makeup: Smoothed,
     mix: Smoothed,
+    /// Frames processed (for the fixed denormal-flush schedule).
+    frames: u32,
 }
 
 impl<const CH: usize, const N: usize> Compressor<CH, N> {
@@ -201,6 +203,7 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
             knee: Smoothed::new(p.knee_db),
             makeup: Smoothed::new(p.total_makeup_db()),
             mix: Smoothed::new(p.mix),
+            frames: 0,
         }
     }
 
@@ -296,11 +299,18 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
                 *r = curve.compress(l[0]);
             }
             let b = &mut self.ballistics[0];
-            for r in r[..n].iter_mut() {
-                *r = b.process(*r);
+            for (i, r) in r[..n].iter_mut().enumerate() {
+                *r = b.step(*r);
+                // Denormal flush on a fixed schedule of frames, whatever the block size.
+                if self.frames.wrapping_add(i as u32 + 1) & 63 == 0 {
+                    b.flush();
+                }
             }
-            for (g, r) in g[..n].iter_mut().zip(&r[..n]) {
-                *g = [fastmath::exp2(makeup - r); CH];
+            for r in r[..n].iter_mut() {
+                *r = fastmath::exp2(makeup - *r);
+            }
+            for (g, &r) in g[..n].iter_mut().zip(&r[..n]) {
+                *g = [r; CH];
             }
         } else {
             for l in lv[..n].iter_mut() {
@@ -308,16 +318,38 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
                     *v = curve.compress(*v);
                 }
             }
-            for l in lv[..n].iter_mut() {
+            for (i, l) in lv[..n].iter_mut().enumerate() {
+                let flush = self.frames.wrapping_add(i as u32 + 1) & 63 == 0;
                 for (v, b) in l.iter_mut().zip(self.ballistics.iter_mut()) {
-                    *v = b.process(*v);
+                    *v = b.step(*v);
+                    if flush {
+                        b.flush();
+                    }
                 }
             }
-            for (g, l) in g[..n].iter_mut().zip(&lv[..n]) {
-                *g = l.map(|r| fastmath::exp2(makeup - r));
+            for (g, &r) in g[..n]
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(lv[..n].as_flattened())
+            {
+                *g = fastmath::exp2(makeup - r);
             }
         }
-        if mix >= 1.0 {
+        self.frames = self.frames.wrapping_add(n as u32);
+        if self.delay.len() == 0 {
+            // No lookahead: the dry signal is the input itself; one flat, vectorised loop.
+            let gains = g[..n].as_flattened();
+            let samples = frames.as_flattened_mut();
+            if mix >= 1.0 {
+                for (x, &g) in samples.iter_mut().zip(gains) {
+                    *x *= g;
+                }
+            } else {
+                for (x, &g) in samples.iter_mut().zip(gains) {
+                    *x = mix * (*x * g) + (1.0 - mix) * *x;
+                }
+            }
+        } else if mix >= 1.0 {
             for (f, g) in frames.iter_mut().zip(&g[..n]) {
                 let dry = self.delay.push(*f);
                 for ch in 0..CH {
@@ -376,6 +408,7 @@ impl<const CH: usize, const N: usize> Processor<CH> for Compressor<CH, N> {
         self.delay.reset();
         self.sidechain.reset();
         self.ballistics.iter_mut().for_each(Ballistics::reset);
+        self.frames = 0;
         for s in [
             &mut self.threshold,
             &mut self.ratio,

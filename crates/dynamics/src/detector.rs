@@ -84,26 +84,39 @@ impl Ballistics {
         self.adaptive = adaptive;
     }
 
-    /// Advances one sample towards `x` and returns the new output.
+    /// Advances one sample towards `x` and returns the new output (denormal states are
+    /// flushed to zero on every call).
     #[inline(always)]
     pub fn process(&mut self, x: f32) -> f32 {
-        let a = if x > self.fast {
-            self.attack
-        } else {
-            self.release
-        };
-        self.fast = flush_denormal_f32(x + a * (self.fast - x));
+        let y = self.step(x);
+        self.flush();
+        y
+    }
+
+    /// [`process`](Self::process) without the denormal flush: for loops that call
+    /// [`flush`](Self::flush) on their own schedule (e.g. every 64 frames). Both branch
+    /// candidates are computed from the state in parallel and one is selected, which keeps the
+    /// per-sample dependency chain to a multiply, an add and a select.
+    #[inline(always)]
+    pub fn step(&mut self, x: f32) -> f32 {
+        let attack = self.attack * self.fast + (1.0 - self.attack) * x;
+        let release = self.release * self.fast + (1.0 - self.release) * x;
+        self.fast = if x > self.fast { attack } else { release };
         if self.adaptive {
-            let a = if x > self.slow {
-                self.slow_attack
-            } else {
-                self.slow_release
-            };
-            self.slow = flush_denormal_f32(x + a * (self.slow - x));
+            let attack = self.slow_attack * self.slow + (1.0 - self.slow_attack) * x;
+            let release = self.slow_release * self.slow + (1.0 - self.slow_release) * x;
+            self.slow = if x > self.slow { attack } else { release };
             self.fast.max(self.slow)
         } else {
             self.fast
         }
+    }
+
+    /// Flushes denormal states to zero.
+    #[inline(always)]
+    pub fn flush(&mut self) {
+        self.fast = flush_denormal_f32(self.fast);
+        self.slow = flush_denormal_f32(self.slow);
     }
 
     /// Current output.

@@ -23,13 +23,12 @@ pub type MasteringLimiter<const CH: usize> = Limiter<CH, MASTERING_LIMITER_CAPAC
 /// Corner of the 2nd-order Butterworth low-pass in front of the bass detector, Hz (x42-dpl /
 /// zita style).
 pub const BASS_DETECTOR_HZ: f64 = 500.0;
-/// The bass detector holds its peaks this many times longer than the lookahead…
+/// The bass detector holds its peaks this many times longer than the lookahead window…
 pub const BASS_HOLD_FACTOR: usize = 8;
 /// …and at least this long (ms): half a period of 20 Hz, so a bass waveform's own peaks keep
 /// the gain down between them instead of modulating it.
 pub const BASS_MIN_HOLD_MS: f64 = 25.0;
 
-/// Fixed-point scale of gains in the smoothing stage (2^30 = 1.0).
 /// The bass detector holds the full-band peak as long as the low-passed audio reaches at least
 /// `1 / BASS_HEADROOM` of it (bass-dominated waveforms, a little treble riding on them
 /// included); transients with little bass get only the normal hold.
@@ -41,10 +40,11 @@ pub const BASS_HEADROOM: f32 = 1.5;
 /// the property tests measure at up to about 0.07 dB on full-band noise.
 pub const TRUE_PEAK_MARGIN_DB: f64 = 0.05;
 
+/// Fixed-point scale of gains in the smoothing stage (2^30 = 1.0).
 const Q: u32 = 1 << 30;
+const Q_F32: f32 = Q as f32;
 /// Frames per block of the detection stage.
 const BLOCK: usize = 64;
-const Q_F32: f32 = Q as f32;
 /// Relative safety margin on the ceiling against `f32` rounding (2^-20, 1e-5 dB).
 const CEILING_MARGIN: f32 = 1.0 - 1.0 / (1u32 << 20) as f32;
 const BASS_SLOTS: usize = 16;
@@ -54,8 +54,9 @@ const BASS_SLOTS: usize = 16;
 pub struct LimiterParams {
     /// Ceiling in dBFS (sample peak) or dBTP (with `true_peak`), -60 ..= 0. Default -1.
     pub ceiling_db: f64,
-    /// Keep the output's true peak (BS.1770-4 Annex 2: 4x oversampled below 96 kHz) under the
-    /// ceiling, not only its samples. Default true.
+    /// Keep the output's true peak (the inter-sample peaks, as BS.1770-4 Annex 2 meters
+    /// measure them; detected here at 8x, see [`TruePeak8x`]) under the ceiling, not only its
+    /// samples. Default true.
     pub true_peak: bool,
     /// Lookahead in ms, 0 ..= 50 (must fit the capacity). The gain starts moving this long
     /// before a peak and reaches the needed reduction exactly when it arrives. Default 2.
@@ -372,7 +373,7 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
     /// Lookahead in frames for `params` at `sample_rate`, checked against the capacity.
     fn lookahead_frames(params: &LimiterParams, sample_rate: f64) -> Result<usize> {
         let l = ms_to_samples(params.lookahead_ms, sample_rate);
-        let needed = l + DETECTION_DELAY.max(REPLAY) + 1;
+        let needed = (l + DETECTION_DELAY + 1).max(REPLAY + 1);
         if needed > N {
             return Err(Error::CapacityExceeded {
                 needed,

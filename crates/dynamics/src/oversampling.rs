@@ -300,14 +300,14 @@ impl<const CH: usize> Oversampler<CH> {
     }
 
     /// Upsamples `input` (channel `ch < CH`, at most [`MAX_BLOCK`] samples) into
-    /// `output[..factor · input.len()]`.
-    ///
-    /// # Panics
-    /// Never for `ch < CH`, `input.len() <= MAX_BLOCK` and a long enough `output` (callers in
-    /// this crate guarantee it); out-of-range arguments are clamped instead.
+    /// `output[..factor · input.len()]`. Never panics: a channel index beyond `CH - 1` is
+    /// clamped, and only as many samples as fit `MAX_BLOCK` and `output` are processed.
     #[inline(always)]
     pub fn upsample(&mut self, ch: usize, input: &[f32], output: &mut [f32]) {
-        let ch = ch.min(CH.saturating_sub(1));
+        if CH == 0 {
+            return;
+        }
+        let ch = ch.min(CH - 1);
         let n = input.len().min(MAX_BLOCK).min(output.len() >> self.count);
         output[..n].copy_from_slice(&input[..n]);
         let mut tmp = [0.0f32; MAX_FACTOR * MAX_BLOCK];
@@ -319,10 +319,14 @@ impl<const CH: usize> Oversampler<CH> {
     }
 
     /// Downsamples `input` (channel `ch`, `factor ·` up to [`MAX_BLOCK`] samples) into
-    /// `output[..input.len() / factor]`.
+    /// `output[..input.len() / factor]`, with the same clamping as
+    /// [`upsample`](Self::upsample).
     #[inline(always)]
     pub fn downsample(&mut self, ch: usize, input: &[f32], output: &mut [f32]) {
-        let ch = ch.min(CH.saturating_sub(1));
+        if CH == 0 {
+            return;
+        }
+        let ch = ch.min(CH - 1);
         let n = (input.len() >> self.count).min(MAX_BLOCK).min(output.len());
         let mut a = [0.0f32; MAX_FACTOR * MAX_BLOCK];
         let mut b = [0.0f32; MAX_FACTOR * MAX_BLOCK];

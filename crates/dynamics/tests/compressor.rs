@@ -528,3 +528,20 @@ fn gate_lookahead_opens_before_the_transient() {
     assert!(plain < 0.01, "{plain}");
     assert!(ahead > 0.49, "{ahead}");
 }
+
+/// The expander shares the sidechain: NaN reads as silence, infinity as +200 dBFS; the state
+/// never holds them and the gate keeps working.
+#[test]
+fn expander_survives_non_finite_input() {
+    let mut e = expander(ExpanderParams {
+        sidechain_hpf_hz: Some(50.0),
+        ..ExpanderParams::default()
+    });
+    let mut x = signals::to_frames::<2>(&signals::sine(300.0, 0.5, 0.0, FS, 9_600));
+    x[100][0] = f32::NAN;
+    x[200][1] = f32::INFINITY;
+    e.process(&mut x);
+    assert!(x[300..].iter().flatten().all(|s| s.is_finite()));
+    assert!(e.gain_reduction_db().is_finite() && e.gain_reduction_db() < 0.01);
+    assert!(e.is_open(0) && e.is_open(1));
+}
