@@ -79,7 +79,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn read(path: &str) -> Result<(Vec<[f32; 2]>, f64), Box<dyn std::error::Error>> {
+/// Interleaved stereo frames and their sample rate in Hz.
+type StereoAudio = (Vec<[f32; 2]>, f64);
+
+fn read(path: &str) -> Result<StereoAudio, Box<dyn std::error::Error>> {
     let mut reader = hound::WavReader::open(path)?;
     let spec = reader.spec();
     let samples: Vec<f32> = match spec.sample_format {

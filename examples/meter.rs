@@ -37,7 +37,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Reads a mono or stereo WAV into stereo frames of f32.
-fn read_stereo(path: &str) -> Result<(Vec<[f32; 2]>, f64), Box<dyn std::error::Error>> {
+/// Interleaved stereo frames and their sample rate in Hz.
+type StereoAudio = (Vec<[f32; 2]>, f64);
+
+fn read_stereo(path: &str) -> Result<StereoAudio, Box<dyn std::error::Error>> {
     let mut reader = hound::WavReader::open(path)?;
     let spec = reader.spec();
     let samples: Vec<f32> = match spec.sample_format {

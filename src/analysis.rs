@@ -104,18 +104,17 @@ impl<const CH: usize> Analyzer<CH> {
         }
         for f in frames {
             let mut mono = 0.0f32;
-            for ch in 0..CH {
-                let s = f[ch];
-                self.sums[ch] += f64::from(s);
+            for ((&s, sum), run) in f.iter().zip(&mut self.sums).zip(&mut self.run_len) {
+                *sum += f64::from(s);
                 mono += s;
                 if s.abs() >= CLIP_LEVEL {
                     self.clipped += 1;
-                    self.run_len[ch] += 1;
-                    if self.run_len[ch] == 3 {
+                    *run += 1;
+                    if *run == 3 {
                         self.runs += 1;
                     }
                 } else {
-                    self.run_len[ch] = 0;
+                    *run = 0;
                 }
             }
             if CH == 2 {

@@ -322,10 +322,9 @@ impl<const CH: usize> Stage<CH> {
                     return Ok(false);
                 }
                 for i in 0..MAX_EQ_BANDS {
-                    let b = c.bands.get(i).map(band_params).unwrap_or_else(|| {
-                        let mut off = BandParams::default();
-                        off.enabled = false;
-                        off
+                    let b = c.bands.get(i).map(band_params).unwrap_or(BandParams {
+                        enabled: false,
+                        ..BandParams::default()
                     });
                     eq.set_band(i, b)?;
                 }

@@ -191,8 +191,8 @@ impl<const CH: usize> Processor<CH> for Multiband<CH> {
             let mut split = [[0.0f32; CH]; 4];
             for (i, f) in block.iter().enumerate() {
                 self.splitter.split(f, &mut split);
-                for b in 0..n {
-                    self.bands[b][i] = split[b];
+                for (band, s) in self.bands.iter_mut().zip(&split) {
+                    band[i] = *s;
                 }
             }
             for b in 0..n {

@@ -213,11 +213,7 @@ impl<const CH: usize> Mastering<CH> {
                 let weights = self.kweight.channel_weights();
                 for f in &self.scratch {
                     let z = self.kweight.process_frame(f);
-                    let e: f64 = z
-                        .iter()
-                        .zip(weights.iter())
-                        .map(|(&z, &w)| w * f64::from(z) * f64::from(z))
-                        .sum();
+                    let e: f64 = z.iter().zip(weights.iter()).map(|(&z, &w)| w * z * z).sum();
                     model.push(self.peaks.push_max(f), e);
                 }
             }
