@@ -130,10 +130,10 @@ proptest! {
         lookahead_ms in 0.5f64..5.0,
         release_ms in 1.0f64..500.0,
         block in 1usize..700,
-        rate in 0usize..2,
+        rate in 0usize..3,
         seed in 0u64..1000,
     ) {
-        let fs = [44_100.0, 48_000.0][rate];
+        let fs = [44_100.0, 48_000.0, 96_000.0][rate];
         let x = signal(kind, fs, 3_000, gain_db, seed);
         let params = LimiterParams { ceiling_db, true_peak: true, lookahead_ms, release_ms };
         let y = run_aligned::<2048>(&x, params, fs, block);
