@@ -437,7 +437,7 @@ struct Slot<const CH: usize> {
 /// its latency-matched dry signal, so switching never clicks and never moves the audio in
 /// time) and re-parameterised while running (each DSP processor smooths its own changes).
 /// [`latency`](Processor::latency) is the sum of the stages' latencies; use
-/// [`Compensated`](crate::Compensated) (or [`MasteringChain::render`]) for output aligned to
+/// [`Compensated`](crate::Compensated) for output aligned to
 /// input. `process` allocates nothing.
 #[derive(Debug)]
 pub struct MasteringChain<const CH: usize> {

@@ -1,7 +1,7 @@
 //! # Lathe — the mastering strip
 //!
 //! The facade where Lathe's DSP crates meet: a configurable [`MasteringChain`], presets,
-//! platform [`targets`], two-pass loudness-targeted [`Mastering`], multiband dynamics,
+//! platform [`targets`](mod@targets), two-pass loudness-targeted [`Mastering`], multiband dynamics,
 //! [`dither`], analysis reports and album mastering. The DSP crates stay independent
 //! (`no_std`, no allocation); everything that combines them lives here.
 //!
