@@ -342,6 +342,11 @@ fn merging_checks_rates_and_layouts_and_ignores_empty_meters() {
         reading_bits(a.as_ref()),
         "merging an empty meter changes nothing"
     );
+    // And an empty meter merged with a track reads exactly as the track.
+    let mut empty = make(FS);
+    empty.merge(&a).unwrap();
+    assert_eq!(reading_bits(empty.as_ref()), reading_bits(a.as_ref()));
+    assert_eq!(empty.frames(), a.frames());
 }
 
 #[test]
