@@ -113,7 +113,7 @@ pub(crate) fn fir(taps: &[f32], buf: &[f32], y: &mut [f32]) {
 /// half: each pair of samples is added before the multiplication, halving the products.
 #[inline(always)]
 pub(crate) fn fir_symmetric(half: &[f32], buf: &[f32], y: &mut [f32]) {
-    const R: usize = 8;
+    const R: usize = 16;
     let len = 2 * half.len();
     let n = y.len();
     let full = n / R * R;
