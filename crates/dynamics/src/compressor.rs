@@ -3,7 +3,7 @@
 use crate::curve::{CompressorCurve, Curve};
 use crate::detector::{Ballistics, DetectorKind};
 use crate::fastmath::{self, DB_PER_LOG2};
-use crate::sidechain::{block_levels, Delay, Sidechain};
+use crate::sidechain::{block_levels, max_level, Delay, Sidechain};
 use lathe_core::{Error, ProcessSpec, Processor, Result, Smoothed};
 
 /// Ramp length of smoothed parameter changes (threshold, ratio, knee, makeup, mix), in ms.
@@ -289,14 +289,17 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
         let frames = &mut frames[..n];
         let mut det = [[0.0f32; CH]; BLOCK];
         self.sidechain.detect(frames, &mut det[..n]);
-        let mut lv = [[0.0f32; CH]; BLOCK];
-        block_levels(&det[..n], self.sidechain.log_scale(), link, &mut lv[..n]);
+        let scale = self.sidechain.log_scale();
         let curve = self.curve;
         let mut g = [[0.0f32; CH]; BLOCK];
         if link >= 1.0 {
+            // Linked: one flat level per frame, the loudest channel's.
             let mut r = [0.0f32; BLOCK];
-            for (r, l) in r[..n].iter_mut().zip(&lv[..n]) {
-                *r = curve.compress(l[0]);
+            for (r, d) in r[..n].iter_mut().zip(&det[..n]) {
+                *r = max_level(d);
+            }
+            for r in r[..n].iter_mut() {
+                *r = curve.compress(scale * fastmath::log2(*r));
             }
             let b = &mut self.ballistics[0];
             for (i, r) in r[..n].iter_mut().enumerate() {
@@ -313,6 +316,8 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
                 *g = [r; CH];
             }
         } else {
+            let mut lv = [[0.0f32; CH]; BLOCK];
+            block_levels(&det[..n], scale, link, &mut lv[..n]);
             for l in lv[..n].iter_mut() {
                 for v in l.iter_mut() {
                     *v = curve.compress(*v);
