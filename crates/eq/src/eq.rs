@@ -28,8 +28,8 @@ enum Motion {
     Still,
     /// Frequency, gain and Q glide in the parameter domain; redesign every segment.
     Glide,
-    /// Structural change (kind, order, design, on/off): coefficients morph linearly from
-    /// `from` to `to` while `t` ramps from 0 to 1.
+    /// Structural change (kind, order, design, on/off): coefficients morph from `morph_from`
+    /// to `morph_to` along a smoothstep of `morph_t` (0 → 1), every sample.
     Morph,
 }
 
