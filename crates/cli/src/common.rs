@@ -133,11 +133,101 @@ pub fn load_chain(path: &Path) -> Result<ChainConfig> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::file(path, crate::input::io_reason(&e)))?;
     let chain = ChainConfig::from_toml_str(&text).map_err(|e| {
-        let msg = e.to_string();
-        let msg = msg.strip_prefix("chain file: ").unwrap_or(&msg).to_string();
+        let msg = match (&e, diagnose_chain(&text)) {
+            (lathe::ConfigError::Parse(_), Some(precise)) => precise,
+            _ => {
+                let msg = e.to_string();
+                msg.strip_prefix("chain file: ").unwrap_or(&msg).to_string()
+            }
+        };
         Failure::file(path, msg)
     })?;
     Ok(chain)
+}
+
+/// The stage types a chain file may use.
+pub const STAGE_TYPES: [&str; 9] = [
+    "input",
+    "eq",
+    "compressor",
+    "multiband",
+    "stereo",
+    "saturation",
+    "reverb",
+    "gain",
+    "limiter",
+];
+
+/// Reads one stage table as its configuration type; the error names the key.
+fn check_stage<T: serde::de::DeserializeOwned>(
+    table: toml::Table,
+) -> std::result::Result<(), String> {
+    toml::Value::Table(table)
+        .try_into::<T>()
+        .map(|_| ())
+        .map_err(|e| {
+            // toml reports the key path on a second line: "... \nin `bands.q`".
+            let text = e.to_string();
+            let mut lines = text.lines();
+            let what = lines.next().unwrap_or_default().to_string();
+            match lines.find_map(|l| l.strip_prefix("in `").and_then(|l| l.strip_suffix('`'))) {
+                Some(key) => format!("{key}: {what}"),
+                None => what,
+            }
+        })
+}
+
+/// A precise message for a chain file the facade could not parse (the facade's message for
+/// a wrong type inside a stage cannot name the stage or the key): the file is read as plain
+/// TOML and each stage is checked on its own. `None` when the problem is not in a stage
+/// (e.g. a syntax error), in which case the facade's message stands.
+pub fn diagnose_chain(text: &str) -> Option<String> {
+    use lathe::config::*;
+    let doc: toml::Table = toml::from_str(text).ok()?;
+    let stages = doc.get("stage")?.as_array()?;
+    for (i, stage) in stages.iter().enumerate() {
+        let n = i + 1;
+        let Some(table) = stage.as_table() else {
+            return Some(format!("stage {n}: a stage must be a table ([[stage]])"));
+        };
+        let mut table = table.clone();
+        let kind = match table.remove("type") {
+            Some(toml::Value::String(s)) => s,
+            Some(other) => {
+                return Some(format!(
+                    "stage {n}: type must be a string, not {}",
+                    other.type_str()
+                ))
+            }
+            None => {
+                return Some(format!(
+                    "stage {n}: missing `type` (one of: {})",
+                    STAGE_TYPES.join(", ")
+                ))
+            }
+        };
+        let checked = match kind.as_str() {
+            "input" => check_stage::<InputConfig>(table),
+            "eq" => check_stage::<EqConfig>(table),
+            "compressor" => check_stage::<CompressorConfig>(table),
+            "multiband" => check_stage::<MultibandConfig>(table),
+            "stereo" => check_stage::<StereoConfig>(table),
+            "saturation" => check_stage::<SaturationConfig>(table),
+            "reverb" => check_stage::<ReverbConfig>(table),
+            "gain" => check_stage::<GainConfig>(table),
+            "limiter" => check_stage::<LimiterConfig>(table),
+            other => {
+                return Some(format!(
+                    "stage {n}: unknown type `{other}` (one of: {})",
+                    STAGE_TYPES.join(", ")
+                ))
+            }
+        };
+        if let Err(e) = checked {
+            return Some(format!("stage {n} ({kind}): {e}"));
+        }
+    }
+    None
 }
 
 /// Opens an input, resampled to `rate` when given and different.
@@ -315,6 +405,25 @@ mod tests {
             .unwrap_err()
             .reason
             .contains("streaming"));
+    }
+
+    #[test]
+    fn chain_diagnosis_names_stage_and_key() {
+        let d = |t: &str| diagnose_chain(t).unwrap_or_default();
+        assert_eq!(
+            d("[[stage]]\ntype = \"gain\"\ngain_db = \"loud\"\n"),
+            "stage 1 (gain): gain_db: invalid type: string \"loud\", expected f64"
+        );
+        assert!(d(
+            "[[stage]]\ntype = \"gain\"\n[[stage]]\ntype = \"eq\"\nbands = [{ q = \"x\" }]\n"
+        )
+        .starts_with("stage 2 (eq): bands.q: invalid type"));
+        assert!(d("[[stage]]\ntype = \"limiter\"\nceiling = -1.0\n")
+            .starts_with("stage 1 (limiter): unknown field `ceiling`"));
+        assert!(d("[[stage]]\ntype = \"wobble\"\n").contains("unknown type `wobble`"));
+        assert!(d("[[stage]]\ngain_db = 1.0\n").contains("missing `type`"));
+        assert_eq!(diagnose_chain("this is not toml"), None);
+        assert_eq!(diagnose_chain("[[stage]]\ntype = \"gain\"\n"), None);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! A failure at any point (an error, a panic unwinding, a full disk) drops the
 //! [`OutputFile`], which removes its temporary file: the target is either the complete new
 //! file or untouched. Integer output is quantised through a [`Quantize`] (the facade's TPDF
-//! dither with noise shaping); float output is written as it is.
+//! dither with noise shaping), except that frames of digital silence (every channel exactly
+//! 0.0, e.g. album gaps) stay digital silence instead of becoming dither noise; float output
+//! is written as it is.
 
 use crate::error::{Failure, Result};
 use std::fs::{File, OpenOptions};
@@ -263,16 +265,20 @@ impl WavSink {
             }
             (SampleFormat::Int16, Some(q)) => {
                 for f in frames {
+                    let black = f.iter().all(|&s| s == 0.0);
                     for (ch, &s) in f.iter().enumerate() {
                         // The quantiser clips to the 16-bit range.
-                        w.write_sample(q.quantize(s, ch) as i16).map_err(fail)?;
+                        let v = if black { 0 } else { q.quantize(s, ch) as i16 };
+                        w.write_sample(v).map_err(fail)?;
                     }
                 }
             }
             (SampleFormat::Int24, Some(q)) => {
                 for f in frames {
+                    let black = f.iter().all(|&s| s == 0.0);
                     for (ch, &s) in f.iter().enumerate() {
-                        w.write_sample(q.quantize(s, ch)).map_err(fail)?;
+                        let v = if black { 0 } else { q.quantize(s, ch) };
+                        w.write_sample(v).map_err(fail)?;
                     }
                 }
             }
@@ -423,6 +429,32 @@ mod tests {
                 assert!((g - w).abs() <= tol, "{fmt:?}: {g} vs {w}");
             }
         }
+    }
+
+    #[test]
+    fn digital_silence_is_not_dithered() {
+        struct Noisy;
+        impl Quantize for Noisy {
+            fn quantize(&mut self, x: f32, _ch: usize) -> i32 {
+                (x * 32_768.0) as i32 + 1
+            }
+        }
+        let d = dir();
+        let path = d.path().join("s.wav");
+        let out = OutputFile::new(&path).unwrap();
+        let mut sink = out
+            .wav(2, 8_000, SampleFormat::Int16, Some(Box::new(Noisy)))
+            .unwrap();
+        sink.write(&[[0.0f32, 0.0], [0.5, 0.0], [0.0, 0.0]])
+            .unwrap();
+        sink.finish().unwrap();
+        out.commit().unwrap();
+        let got: Vec<i16> = hound::WavReader::open(&path)
+            .unwrap()
+            .samples::<i16>()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(got, [0, 0, 16_385, 1, 0, 0]);
     }
 
     #[test]
