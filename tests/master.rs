@@ -110,33 +110,79 @@ fn a_hard_push_from_minus_17_to_minus_9_hits_the_target_cleanly() {
     );
 
     // Transparency: energy left after removing a slowly varying gain (least-squares gain per
-    // 10 ms block) between input and output, relative to the output energy.
-    let block = (FS * 0.01) as usize;
-    let (mut resid, mut total) = (0.0f64, 0.0f64);
-    for (xi, yi) in input.chunks(block).zip(out.chunks(block)) {
-        for ch in 0..2 {
-            let (mut xy, mut xx) = (0.0f64, 0.0f64);
-            for (x, y) in xi.iter().zip(yi) {
-                xy += f64::from(x[ch]) * f64::from(y[ch]);
-                xx += f64::from(x[ch]) * f64::from(x[ch]);
-            }
-            let g = if xx > 0.0 { xy / xx } else { 0.0 };
-            for (x, y) in xi.iter().zip(yi) {
-                let e = f64::from(y[ch]) - g * f64::from(x[ch]);
-                resid += e * e;
-                total += f64::from(y[ch]) * f64::from(y[ch]);
-            }
-        }
-    }
-    let residual_db = 10.0 * (resid / total).log10();
+    // 10 ms block) between input and output, relative to the output energy. At +9 dB of drive
+    // much of it is the limiter's legitimate fast gain riding; the reference point is a naive
+    // limiter (instant attack, same release and ceiling) driven by the same gain. Both are
+    // judged against what reaches the limiter (the rendered chain without its limiter: input
+    // stage with its DC high-pass, whose phase shift is not distortion, and the gain).
+    let mut pre_cfg = plan.chain.clone();
+    pre_cfg
+        .stages
+        .retain(|s| !matches!(s, lathe::StageConfig::Limiter(_)));
+    let mut pre_chain = lathe::Compensated::new(
+        lathe::MasteringChain::<2>::from_config(&pre_cfg, FS, 4096).unwrap(),
+    );
+    let mut pre = Vec::new();
+    pre_chain.render(&input, &mut pre);
+    pre_chain.finish(&mut pre);
+    let residual_db = modulation_residual_db(&pre, &out);
+    let naive = naive_limiter(&pre, 1.0, plan.limiter_ceiling_db, 80.0);
+    let naive_db = modulation_residual_db(&pre, &naive);
     eprintln!(
-        "-17 -> -9 LUFS: {l:.3} LUFS, {tp:.3} dBTP, gain {:.2} dB, renders {}, residual {residual_db:.1} dB",
+        "-17 -> -9 LUFS: {l:.3} LUFS, {tp:.3} dBTP, gain {:.2} dB, renders {}, residual {residual_db:.1} dB (naive limiter {naive_db:.1} dB)",
         plan.gain_db, plan.renders
+    );
+    assert!(
+        residual_db < naive_db,
+        "limiter residual {residual_db:.1} dB, naive {naive_db:.1} dB"
     );
     assert!(
         residual_db < -30.0,
         "limiter residual {residual_db:.1} dB re output (distortion)"
     );
+}
+
+/// Energy of `y` left after removing a least-squares gain per 10 ms block of `x`, in dB re the
+/// energy of `y` (both channels).
+fn modulation_residual_db(x: &[[f32; 2]], y: &[[f32; 2]]) -> f64 {
+    let block = (FS * 0.01) as usize;
+    let (mut resid, mut total) = (0.0f64, 0.0f64);
+    for (xi, yi) in x.chunks(block).zip(y.chunks(block)) {
+        for ch in 0..2 {
+            let (mut xy, mut xx) = (0.0f64, 0.0f64);
+            for (a, b) in xi.iter().zip(yi) {
+                xy += f64::from(a[ch]) * f64::from(b[ch]);
+                xx += f64::from(a[ch]) * f64::from(a[ch]);
+            }
+            let g = if xx > 0.0 { xy / xx } else { 0.0 };
+            for (a, b) in xi.iter().zip(yi) {
+                let e = f64::from(b[ch]) - g * f64::from(a[ch]);
+                resid += e * e;
+                total += f64::from(b[ch]) * f64::from(b[ch]);
+            }
+        }
+    }
+    10.0 * (resid / total).log10()
+}
+
+/// A naive sample-peak limiter: instant attack, exponential release, stereo-linked.
+fn naive_limiter(x: &[[f32; 2]], gain: f32, ceiling_db: f64, release_ms: f64) -> Vec<[f32; 2]> {
+    let ceiling = db_to_gain(ceiling_db);
+    let a = lathe_core::one_pole_coeff(release_ms, FS);
+    let mut env = 1.0f64;
+    x.iter()
+        .map(|f| {
+            let peak = f64::from((f[0] * gain).abs().max((f[1] * gain).abs()));
+            let need = if peak > ceiling { ceiling / peak } else { 1.0 };
+            env = if need < env {
+                need
+            } else {
+                need + a * (env - need)
+            };
+            let g = (f64::from(gain) * env) as f32;
+            [f[0] * g, f[1] * g]
+        })
+        .collect()
 }
 
 #[test]

@@ -109,6 +109,10 @@ pub struct Mastering<const CH: usize> {
     // Render pass.
     gain_db: f64,
     slope: f64,
+    /// The last render as a point `(gain - ceiling, loudness - ceiling)` of the limiter curve.
+    last_point: Option<(f64, f64)>,
+    /// The model's limiter curve as points `(gain - ceiling, loudness - ceiling)`.
+    curve: Vec<(f64, f64)>,
     predicted_lufs: f64,
     renders: u32,
     render: Option<Compensated<MasteringChain<CH>>>,
@@ -149,6 +153,31 @@ pub(crate) fn normalise_chain(chain: &ChainConfig, target: &Target) -> (ChainCon
     (c, gi, li)
 }
 
+/// Piecewise-linear interpolation on ascending points `(x, y)`: `y(x)`, or with `inverse` the
+/// `x` where `y` (non-decreasing) reaches `x_or_y`. Extrapolates from the end segments;
+/// `None` for fewer than two points or a flat end segment when inverting.
+fn interpolate(points: &[(f64, f64)], x_or_y: f64, inverse: bool) -> Option<f64> {
+    if points.len() < 2 {
+        return None;
+    }
+    let key = |p: &(f64, f64)| if inverse { p.1 } else { p.0 };
+    let i = points
+        .windows(2)
+        .position(|w| x_or_y <= key(&w[1]))
+        .unwrap_or(points.len() - 2);
+    let (a, b) = (points[i], points[i + 1]);
+    let (ka, kb) = (key(&a), key(&b));
+    if (kb - ka).abs() < 1e-12 {
+        return None;
+    }
+    let t = (x_or_y - ka) / (kb - ka);
+    Some(if inverse {
+        a.0 + t * (b.0 - a.0)
+    } else {
+        a.1 + t * (b.1 - a.1)
+    })
+}
+
 impl<const CH: usize> Mastering<CH> {
     /// A job mastering `CH`-channel audio at `sample_rate` Hz through `chain` to `target`.
     /// With `normalize_input` the input is first trimmed to the target loudness (what presets
@@ -183,6 +212,8 @@ impl<const CH: usize> Mastering<CH> {
             scratch: Vec::new(),
             gain_db: 0.0,
             slope: 1.0,
+            last_point: None,
+            curve: Vec::new(),
             predicted_lufs: f64::NAN,
             renders: 0,
             render: None,
@@ -274,6 +305,15 @@ impl<const CH: usize> Mastering<CH> {
                     .ok_or(Error::Silent)?;
                 self.gain_db = gain;
                 self.slope = slope.clamp(0.05, 1.0);
+                let c0 = match &self.chain.stages[self.limiter_index] {
+                    StageConfig::Limiter(l) => l.ceiling_db,
+                    _ => 0.0,
+                };
+                self.curve = model
+                    .curve()
+                    .into_iter()
+                    .map(|(g, l)| (g - c0, l - c0))
+                    .collect();
                 self.predicted_lufs = self.target.integrated_lufs;
                 self.pre = None;
                 self.start_render()?;
@@ -345,13 +385,36 @@ impl<const CH: usize> Mastering<CH> {
             self.pass = Pass::Done;
             return Ok(RenderOutcome::Done);
         }
+        let StageConfig::Limiter(limiter) = &mut self.chain.stages[self.limiter_index] else {
+            return Err(Error::Order("limiter missing"));
+        };
+        // The gain stage sits right in front of the limiter, and a limiter is scale-invariant:
+        // with ceiling `c` and gain `g`, the output loudness is `c + F(g - c)` for one
+        // increasing function `F` of the drive above the ceiling. Every render is a point of
+        // `F`; lowering the ceiling (after a true-peak over) moves along the same curve.
+        let ceiling = limiter.ceiling_db;
+        let point = (self.gain_db - ceiling, report.integrated_lufs - ceiling);
         if over > 0.0 {
-            if let StageConfig::Limiter(l) = &mut self.chain.stages[self.limiter_index] {
-                l.ceiling_db -= over + 0.02;
-            }
+            limiter.ceiling_db -= over + 0.02;
         }
-        if miss.is_finite() && miss.abs() > TOLERANCE_LU * 0.5 {
-            self.gain_db += miss / self.slope;
+        let new_ceiling = limiter.ceiling_db;
+        if point.1.is_finite() {
+            let want = self.target.integrated_lufs - new_ceiling;
+            let drive = match self.last_point {
+                // Two renders: the secant through them.
+                Some(prev) if (point.0 - prev.0).abs() > 1e-3 => {
+                    self.slope = ((point.1 - prev.1) / (point.0 - prev.0)).clamp(0.05, 1.0);
+                    point.0 + (want - point.1) / self.slope
+                }
+                // One render: the model's curve, shifted to pass through the measured point.
+                _ => match interpolate(&self.curve, point.0, false) {
+                    Some(modelled) => interpolate(&self.curve, want - (point.1 - modelled), true)
+                        .unwrap_or(point.0 + (want - point.1) / self.slope),
+                    None => point.0 + (want - point.1) / self.slope,
+                },
+            };
+            self.gain_db = drive + new_ceiling;
+            self.last_point = Some(point);
         }
         self.start_render()?;
         Ok(RenderOutcome::Retry)

@@ -258,6 +258,20 @@ impl LimiterModel {
         self.solve(base, target_lufs)
     }
 
+    /// The modelled output loudness (LUFS) against the gain in front of the limiter (dB), one
+    /// point per candidate gain, ascending in gain; empty for silence.
+    pub fn curve(&self) -> Vec<(f64, f64)> {
+        let base = self.unlimited.hist.integrated();
+        if !base.is_finite() {
+            return Vec::new();
+        }
+        self.gains_db
+            .iter()
+            .zip(self.losses_lu())
+            .filter_map(|(&g, l)| l.map(|l| (g, base + g + l)))
+            .collect()
+    }
+
     /// Solves `measured_lufs + g + loss(g) = target_lufs` for `g` (dB) by linear interpolation
     /// between the candidates. `measured_lufs` is the exact integrated loudness of the signal
     /// that reaches the limiter. Returns `(gain_db, slope)` where `slope = dL_out/dg` near the

@@ -13,6 +13,13 @@
 //! Nyquist, is the same for any 8x meter). Measured against the independent 64-tap 8x check of
 //! `lathe-testkit` on abrupt, full-band signals it reads within about 0.05 dB below and
 //! 0.2 dB above it (tested).
+//!
+//! The reading is also never below the loudness meter's: a second Annex 2 detector runs on the
+//! base-rate signal itself (at 4x, which reads at least as high as the 2x a meter uses from
+//! 96 kHz on), and each frame's reading is the larger of the two. The short Annex 2
+//! interpolator can read full-band content (white-noise hi-hats after heavy limiting) a few
+//! tenths of a dB *above* the 8x value; taking the maximum keeps the limiter's output at or
+//! under the ceiling as `lathe-loudness` meters it too, so the limiter and the meter agree.
 
 use crate::oversampling::{fir_symmetric, half_band_taps};
 use lathe_core::true_peak::DETECTOR_DELAY;
@@ -55,8 +62,15 @@ pub struct TruePeak8x<const CH: usize> {
     /// Per channel: the last `TAPS - 1` input samples.
     hist: [[f32; TAPS - 1]; CH],
     annex2: TruePeakDetector<CH>,
+    /// The meter's own reading: the Annex 2 detector on the base-rate signal.
+    meter: TruePeakDetector<CH>,
     prev: [f32; 2],
 }
+
+/// How many frames earlier than the 2x stream the base-rate detector is fed, so that its
+/// readings (delayed by `DETECTOR_DELAY` base frames, against `DETECTOR_DELAY / 2` for the 2x
+/// stream) land on the same frames as the 8x readings.
+const METER_ADVANCE: usize = DETECTOR_DELAY - DETECTOR_DELAY / 2;
 
 impl<const CH: usize> Default for TruePeak8x<CH> {
     fn default() -> Self {
@@ -82,6 +96,7 @@ impl<const CH: usize> TruePeak8x<CH> {
             hist: [[0.0; TAPS - 1]; CH],
             // 48 kHz makes the Annex 2 detector interpolate 4x, whatever the real rate.
             annex2: TruePeakDetector::new(48_000.0),
+            meter: TruePeakDetector::new(48_000.0),
             prev: [0.0; 2],
         }
     }
@@ -90,6 +105,7 @@ impl<const CH: usize> TruePeak8x<CH> {
     pub fn reset(&mut self) {
         self.hist = [[0.0; TAPS - 1]; CH];
         self.annex2.reset();
+        self.meter.reset();
         self.prev = [0.0; 2];
     }
 
@@ -115,6 +131,7 @@ impl<const CH: usize> TruePeak8x<CH> {
         let n = frames.len();
         // The 2x stream: for each frame, the mid-point before it and the sample K frames back.
         let mut stream = [[0.0f32; CH]; 2 * BLOCK];
+        let mut base = [[0.0f32; CH]; BLOCK];
         for ch in 0..CH {
             let mut buf = [0.0f32; TAPS - 1 + BLOCK];
             buf[..TAPS - 1].copy_from_slice(&self.hist[ch]);
@@ -127,16 +144,20 @@ impl<const CH: usize> TruePeak8x<CH> {
             for i in 0..n {
                 stream[2 * i][ch] = mid[i];
                 stream[2 * i + 1][ch] = buf[i + TAPS - 1 - K];
+                base[i][ch] = buf[i + TAPS - 1 - K + METER_ADVANCE];
             }
             self.hist[ch].copy_from_slice(&buf[n..n + TAPS - 1]);
         }
         let mut peaks = [[0.0f32; CH]; 2 * BLOCK];
         self.annex2
             .push_block(&stream[..2 * n], &mut peaks[..2 * n]);
+        let mut metered = [[0.0f32; CH]; BLOCK];
+        self.meter.push_block(&base[..n], &mut metered[..n]);
         for (i, o) in out.iter_mut().enumerate().take(n) {
             let now = peaks[2 * i]
                 .iter()
                 .chain(&peaks[2 * i + 1])
+                .chain(&metered[i])
                 .fold(0.0f32, |m, &v| m.max(v));
             *o = now.max(self.prev[0]).max(self.prev[1]);
             self.prev = [now, self.prev[0]];

@@ -91,6 +91,13 @@ fn signal(kind: u8, fs: f64, n: usize, gain_db: f64, seed: u64) -> Vec<[f32; 2]>
         .collect()
 }
 
+/// True peak as the loudness meter reads it (the shared BS.1770-4 Annex 2 detector), dBTP.
+fn meter_true_peak_db(x: &[[f32; 2]], fs: f64) -> f64 {
+    let mut d = lathe_core::TruePeakDetector::<2>::new(fs);
+    d.process(x);
+    d.true_peak_dbtp()
+}
+
 fn ceiling_gain(db: f64) -> f64 {
     db_to_gain(db)
 }
@@ -143,6 +150,10 @@ proptest! {
             prop_assert!(tp <= ceiling_db + 0.1,
                 "kind {kind}, ch {ch}: true peak {tp:.3} dBTP, ceiling {ceiling_db:.3}");
         }
+        // The loudness meter's own reading (BS.1770-4 Annex 2 at the meter's rate) agrees.
+        let metered = meter_true_peak_db(&y, fs);
+        prop_assert!(metered <= ceiling_db + 0.05,
+            "kind {kind}: the meter reads {metered:.3} dBTP, ceiling {ceiling_db:.3}");
     }
 
     /// Audio that never reaches the ceiling comes out bit-exact, only delayed.
@@ -165,6 +176,7 @@ proptest! {
         let level = if true_peak {
             analysis::true_peak_8x_db(&signals::channel(&x, 0))
                 .max(analysis::true_peak_8x_db(&signals::channel(&x, 1)))
+                .max(meter_true_peak_db(&x, fs))
                 + lathe_dynamics::TRUE_PEAK_MARGIN_DB
                 + 0.25
         } else {
