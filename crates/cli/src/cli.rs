@@ -106,7 +106,7 @@ pub struct MasterArgs {
     /// Output WAV (one input).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     pub output: Option<PathBuf>,
-    /// Output directory: each input becomes DIR/<name>.wav (created if missing).
+    /// Output directory: each input becomes DIR/NAME.wav (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Preset chain (see `lathe presets`) [default: streaming].

@@ -118,6 +118,162 @@ impl Container {
     }
 }
 
+/// Checks the header fields symphonia trusts blindly (a zero sample rate, a block size that
+/// does not match the sample format, absurd channel counts) so that they end as precise
+/// errors instead of decoder failures. Only the first bytes (`head`) are looked at; what lies
+/// beyond is left to the decoder.
+///
+/// # Errors
+/// The first bad field, in words.
+pub fn check_header(container: Container, head: &[u8]) -> std::result::Result<(), String> {
+    match container {
+        Container::Wav => check_wav(head),
+        Container::Aiff => check_aiff(head),
+        Container::Flac => check_flac(head),
+        Container::Ogg | Container::Mp3 => Ok(()),
+    }
+}
+
+fn check_rate_channels(rate: f64, channels: u64) -> std::result::Result<(), String> {
+    if channels == 0 {
+        return Err("the header gives 0 channels".into());
+    }
+    if channels > MAX_CHANNELS as u64 {
+        return Err(format!(
+            "{channels} channels; Lathe reads 1 to {MAX_CHANNELS}"
+        ));
+    }
+    if !(f64::from(MIN_SAMPLE_RATE)..=f64::from(MAX_SAMPLE_RATE)).contains(&rate) {
+        return Err(format!(
+            "sample rate {rate} Hz is outside the supported {MIN_SAMPLE_RATE} ..= {MAX_SAMPLE_RATE} Hz"
+        ));
+    }
+    Ok(())
+}
+
+fn check_wav(head: &[u8]) -> std::result::Result<(), String> {
+    let u16_at = |i: usize| head.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u32_at = |i: usize| {
+        head.get(i..i + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let mut pos = 12;
+    while let (Some(id), Some(len)) = (head.get(pos..pos + 4), u32_at(pos + 4)) {
+        let body = pos + 8;
+        match id {
+            b"fmt " => {
+                if len < 16 {
+                    return Err(format!(
+                        "the fmt chunk is {len} bytes long, at least 16 are needed"
+                    ));
+                }
+                let (Some(mut tag), Some(ch), Some(rate), Some(align), Some(bits)) = (
+                    u16_at(body),
+                    u16_at(body + 2),
+                    u32_at(body + 4),
+                    u16_at(body + 12),
+                    u16_at(body + 14),
+                ) else {
+                    return Ok(());
+                };
+                check_rate_channels(f64::from(rate), u64::from(ch))?;
+                if tag == 0xFFFE {
+                    if len < 40 {
+                        return Err(format!(
+                            "the WAVE_FORMAT_EXTENSIBLE fmt chunk is {len} bytes long, 40 are needed"
+                        ));
+                    }
+                    if let (Some(valid), Some(sub)) = (u16_at(body + 18), u16_at(body + 24)) {
+                        if valid > bits {
+                            return Err(format!(
+                                "{valid} valid bits in {bits}-bit samples (WAVE_FORMAT_EXTENSIBLE)"
+                            ));
+                        }
+                        tag = sub;
+                    }
+                }
+                let sizes: &[u16] = match tag {
+                    1 => &[8, 16, 24, 32],
+                    3 => &[32, 64],
+                    _ => return Ok(()),
+                };
+                if !sizes.contains(&bits) {
+                    return Err(format!(
+                        "{bits}-bit {} samples are not a valid WAV format",
+                        if tag == 3 { "float" } else { "integer" }
+                    ));
+                }
+                let want = u32::from(ch) * u32::from(bits) / 8;
+                if u32::from(align) != want {
+                    return Err(format!(
+                        "block align {align} does not match {ch} channels of {bits} bits (expected {want})"
+                    ));
+                }
+                return Ok(());
+            }
+            b"data" => return Err("the data chunk comes before the fmt chunk".into()),
+            _ => pos = body + len as usize + (len as usize & 1),
+        }
+    }
+    Ok(())
+}
+
+fn check_aiff(head: &[u8]) -> std::result::Result<(), String> {
+    let u32_at = |i: usize| {
+        head.get(i..i + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let mut pos = 12;
+    while let (Some(id), Some(len)) = (head.get(pos..pos + 4), u32_at(pos + 4)) {
+        let body = pos + 8;
+        if id == b"COMM" {
+            let Some(c) = head.get(body..body + 18) else {
+                return Ok(());
+            };
+            let channels = u64::from(u16::from_be_bytes([c[0], c[1]]));
+            let bits = i16::from_be_bytes([c[6], c[7]]);
+            // 80-bit IEEE extended: sign and 15-bit exponent, 64-bit mantissa.
+            let exp = i32::from(u16::from_be_bytes([c[8], c[9]]) & 0x7fff) - 16_383;
+            let mant = u64::from_be_bytes([c[10], c[11], c[12], c[13], c[14], c[15], c[16], c[17]]);
+            let rate = if (0..64).contains(&exp) {
+                mant as f64 * 2f64.powi(exp - 63)
+            } else {
+                0.0
+            };
+            if c[8] & 0x80 != 0 {
+                return Err("the sample rate is negative".into());
+            }
+            check_rate_channels(rate, channels)?;
+            if !(1..=32).contains(&bits) {
+                return Err(format!("{bits}-bit samples are not a valid AIFF format"));
+            }
+            return Ok(());
+        }
+        pos = body + len as usize + (len as usize & 1);
+    }
+    Ok(())
+}
+
+fn check_flac(head: &[u8]) -> std::result::Result<(), String> {
+    // fLaC, then STREAMINFO: a 4-byte block header and 34 bytes.
+    let Some(si) = head.get(8..8 + 18) else {
+        return Ok(());
+    };
+    if head[4] & 0x7f != 0 {
+        return Err("the first metadata block is not STREAMINFO".into());
+    }
+    let min_block = u16::from_be_bytes([si[0], si[1]]);
+    let max_block = u16::from_be_bytes([si[2], si[3]]);
+    if min_block < 16 || max_block < min_block {
+        return Err(format!(
+            "block sizes {min_block} ..= {max_block} are not valid (16 ..= 65535, min <= max)"
+        ));
+    }
+    let rate = (u32::from(si[10]) << 12) | (u32::from(si[11]) << 4) | (u32::from(si[12]) >> 4);
+    let channels = u64::from((si[12] >> 1) & 0x7) + 1;
+    check_rate_channels(f64::from(rate), channels)
+}
+
 fn codec_words(codec: CodecType, bits: Option<u32>) -> (String, bool, bool) {
     use codecs::*;
     let b = bits.map_or(String::new(), |b| format!("{b}-bit "));
@@ -274,6 +430,8 @@ impl AudioReader {
                     .into(),
             )
         })?;
+        check_header(container, &head)
+            .map_err(|r| fail(format!("bad {} header: {r}", container.name())))?;
         let file = File::open(path).map_err(|e| fail(io_reason(&e)))?;
         let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
         let mut hint = Hint::new();
