@@ -444,6 +444,38 @@ impl<const CH: usize> TruePeakDetector<CH> {
         self.pos = 0;
     }
 
+    /// Feeds `frames` into the interpolator history without computing their interval peaks:
+    /// afterwards [`push`](TruePeakDetector::push) and
+    /// [`push_block`](TruePeakDetector::push_block) read exactly (bit-identically) as if the
+    /// frames had been pushed, but the running maximum does **not** include them. For callers
+    /// that can show those readings do not matter (a limiter skipping blocks whose
+    /// [`interval_bound`](TruePeakDetector::interval_bound) lies under its threshold); a meter
+    /// wants [`process`](TruePeakDetector::process), which skips only when exact.
+    pub fn advance(&mut self, frames: &[[f32; CH]]) {
+        // Only the last KEEP frames are ever read again.
+        let skip = frames.len().saturating_sub(KEEP);
+        for f in &frames[skip..] {
+            let pos = self.pos;
+            for (h, &x) in self.history.iter_mut().zip(f) {
+                h[pos] = x;
+                h[pos + TAPS_PER_PHASE] = x;
+            }
+            self.pos = if pos + 1 == TAPS_PER_PHASE {
+                0
+            } else {
+                pos + 1
+            };
+        }
+    }
+
+    /// No interval peak ([`push`](TruePeakDetector::push)) exceeds this factor times the
+    /// largest absolute sample of its window (the [`TAPS_PER_PHASE`] frames up to the pushed
+    /// one): the largest L1 norm of the interpolation phases (at least 1), with a margin far
+    /// above `f32` rounding.
+    pub fn interval_bound(&self) -> f32 {
+        self.kernel.bound
+    }
+
     /// Sets the running maximum per channel (linear), e.g. when merging meters.
     pub fn set_peak(&mut self, peak: [f32; CH]) {
         self.peak = peak;
@@ -591,6 +623,48 @@ mod tests {
                             "frame {n} split {split}: {g:?} vs {w:?}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn advance_keeps_readings_exact_and_the_bound_holds() {
+        for fs in [48_000.0, 96_000.0, 192_000.0] {
+            let mut rng = Lcg(5);
+            let mut x = [[0.0f32; 2]; 400];
+            for f in x.iter_mut() {
+                *f = [rng.next(), 0.3 * rng.next()];
+            }
+            let mut a = TruePeakDetector::<2>::new(fs);
+            let mut want = [[0.0f32; 2]; 400];
+            for (o, f) in want.iter_mut().zip(x.iter()) {
+                *o = a.push(f);
+            }
+            let bound = a.interval_bound();
+            assert!(bound >= 1.0);
+            for (n, w) in want.iter().enumerate().skip(TAPS_PER_PHASE) {
+                for ch in 0..2 {
+                    let m = x[n + 1 - TAPS_PER_PHASE..=n]
+                        .iter()
+                        .fold(0.0f32, |m, f| m.max(f[ch].abs()));
+                    assert!(w[ch] <= bound * m, "frame {n}: {} > {bound} * {m}", w[ch]);
+                }
+            }
+            // Skip stretches of several lengths (shorter and longer than the history).
+            for skip in [1usize, 5, 11, 12, 40] {
+                let mut b = TruePeakDetector::<2>::new(fs);
+                let mut n = 0;
+                while n < x.len() {
+                    let end = (n + skip).min(x.len());
+                    b.advance(&x[n..end]);
+                    let stop = (end + 17).min(x.len());
+                    let mut got = [[0.0f32; 2]; 17];
+                    b.push_block(&x[end..stop], &mut got);
+                    for (i, g) in got[..stop - end].iter().enumerate() {
+                        assert_eq!(g, &want[end + i], "skip {skip}, frame {}", end + i);
+                    }
+                    n = stop;
                 }
             }
         }

@@ -304,13 +304,15 @@ pub struct Limiter<const CH: usize, const N: usize> {
     attack: Attack<N>,
     ceiling: f32,
     gain: f32,
+    /// Whether the true-peak detector may skip readings under the ceiling.
+    skipping: bool,
 }
 
 impl<const CH: usize, const N: usize> Limiter<CH, N> {
     /// A limiter with `params`. Infallible: the parameters are validated by
     /// [`prepare`](Processor::prepare) and [`set_params`](Self::set_params).
     pub fn new(params: LimiterParams) -> Self {
-        Self {
+        let mut l = Self {
             params,
             sample_rate: 48_000.0,
             prepared: false,
@@ -332,7 +334,10 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
             attack: Attack::new(),
             ceiling: (db_to_gain(params.ceiling_db) as f32) * CEILING_MARGIN,
             gain: 1.0,
-        }
+            skipping: true,
+        };
+        l.true_peak.set_threshold(l.ceiling);
+        l
     }
 
     /// The parameters in use.
@@ -365,6 +370,16 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         Ok(())
     }
 
+    /// Lets the true-peak detector skip the blocks whose readings cannot exceed the level
+    /// where gain reduction starts (`true`, the default), or makes it compute every reading
+    /// (`false`). The output is bit-identical either way (tested): a reading at or under the
+    /// ceiling never changes the gain, and the skipped blocks are found from an exact bound (see
+    /// [`TruePeak8x`]). The switch exists for that test and for profiling.
+    pub fn set_detector_skipping(&mut self, enabled: bool) {
+        self.skipping = enabled;
+        self.apply();
+    }
+
     /// Gain reduction applied to the last output frame, in dB (≥ 0), for meters.
     pub fn gain_reduction_db(&self) -> f64 {
         -gain_to_db(f64::from(self.gain)).min(0.0)
@@ -390,6 +405,9 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
             0.0
         };
         self.ceiling = (db_to_gain(self.params.ceiling_db - margin) as f32) * CEILING_MARGIN;
+        // Peak readings at or under the ceiling do not change the gain (see `run_block`).
+        self.true_peak
+            .set_threshold(if self.skipping { self.ceiling } else { 0.0 });
         self.release_coeff = one_pole_coeff(self.params.release_ms, self.sample_rate);
     }
 
@@ -439,6 +457,9 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
                 .bass_hold
                 .push(peak[i].min(lp as f32 * BASS_HEADROOM).to_bits());
             // Peaks are non-negative finite floats: their bit patterns order like the values.
+            // Any peak at or under the ceiling gives the same `need` (also through the bass
+            // hold, which only sees `min(peak, ..)`), so the true-peak detector may report
+            // such readings as a bound at or under the ceiling (its threshold).
             need[i] = peak[i].to_bits().max(bass).max(ceiling_bits);
         }
         // Sliding maximum of the peak (= minimum of the required gain) over W frames.

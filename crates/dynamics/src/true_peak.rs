@@ -44,6 +44,21 @@ const _: () = assert!(DETECTOR_DELAY % 2 == 0);
 
 /// Frames per block of the block engine.
 const BLOCK: usize = 64;
+/// Input history kept beyond the half-band's own `TAPS - 1` samples, so the block's input span
+/// covers everything its readings depend on (the Annex 2 window reaches the mid-point 5 frames
+/// before the block, whose half-band taps reach 63 frames further back) and the mid-points of
+/// the frames before a short block can be recomputed.
+const EXTRA: usize = 8;
+/// Input history per channel.
+const HIST: usize = TAPS - 1 + EXTRA;
+/// 2x samples (and base-rate samples) an Annex 2 window holds besides the newest one.
+const ANNEX2_KEEP: usize = 2 * DETECTOR_DELAY - 1;
+/// Offset in the block buffer (history first) of the 2x sample pushed second for frame 0 (the
+/// input `K` frames back), and of the base-rate sample fed to the meter for frame 0.
+const DIRECT: usize = EXTRA + TAPS - 1 - K;
+const BASE: usize = DIRECT + METER_ADVANCE;
+/// Mid-points before a block that its Annex 2 windows reach.
+const MID_TAIL: usize = DETECTOR_DELAY - 1;
 
 /// An 8x true-peak detector for `CH` channels (see the module docs), linked over channels.
 ///
@@ -53,18 +68,39 @@ const BLOCK: usize = 64;
 /// [`push_block`](Self::push_block) does the same for a block, bit-identically, with the
 /// half-band filter vectorised across frames.
 ///
+/// # Threshold (exact skipping)
+/// A caller that only needs the readings above some level (a limiter: above the level where it
+/// starts reducing gain) sets it with [`set_threshold`](Self::set_threshold). Every stage is a
+/// linear FIR, so the readings of a block are bounded by the L1 norms of the interpolators
+/// times the block's sample peak (over the span its readings depend on); when that bound is at
+/// or under the threshold, the block's readings are not computed and the bound (at or under
+/// the threshold) is returned instead. The filter histories still advance exactly, so every
+/// reading above the threshold is bit-identical to the unskipped one, and every reading at or
+/// under it stays at or under it. The check is made twice per block of 64 frames: on the
+/// input (skipping everything), and on the half-band's 2x stream (skipping the Annex 2 stages).
+/// The default threshold, 0, skips only digital silence, whose readings are exactly 0.
+///
 /// Non-finite input: everything is FIR, so a NaN or infinity leaves the detector after about 70
 /// frames; the limiter replaces non-finite samples before they get here.
 #[derive(Debug, Clone)]
 pub struct TruePeak8x<const CH: usize> {
     /// Interpolating taps `2 h[2j]`, oldest sample first.
     taps: [f32; TAPS],
-    /// Per channel: the last `TAPS - 1` input samples.
-    hist: [[f32; TAPS - 1]; CH],
+    /// Per channel: the last `HIST` input samples.
+    hist: [[f32; HIST]; CH],
     annex2: TruePeakDetector<CH>,
     /// The meter's own reading: the Annex 2 detector on the base-rate signal.
     meter: TruePeakDetector<CH>,
     prev: [f32; 2],
+    /// Readings at or under this may be replaced by a bound at or under it.
+    threshold: f32,
+    /// Bound on every reading from the input peak of its span: Annex 2 bound times the
+    /// half-band's L1 norm.
+    input_bound: f32,
+    /// Bound on every Annex 2 reading from the peak of its window (2x or base-rate samples).
+    annex2_bound: f32,
+    /// Largest absolute mid-point (over channels) of the last `MID_TAIL` frames, or more.
+    mid_tail: f32,
 }
 
 /// How many frames earlier than the 2x stream the base-rate detector is fed, so that its
@@ -78,8 +114,25 @@ impl<const CH: usize> Default for TruePeak8x<CH> {
     }
 }
 
+/// Largest absolute value of `x` (NaN ignored), in eight lanes so it vectorises.
+#[inline(always)]
+fn abs_max(x: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for (l, &v) in lanes.iter_mut().zip(c) {
+            *l = l.max(f32::from_bits(v.to_bits() & 0x7fff_ffff));
+        }
+    }
+    let mut m = 0.0f32;
+    for &v in chunks.remainder().iter().chain(lanes.iter()) {
+        m = m.max(f32::from_bits(v.to_bits() & 0x7fff_ffff));
+    }
+    m
+}
+
 impl<const CH: usize> TruePeak8x<CH> {
-    /// A cleared detector (the same at every sample rate: always 8x).
+    /// A cleared detector (the same at every sample rate: always 8x), threshold 0.
     pub fn new() -> Self {
         let mut full = [0.0f64; 4 * K + 3];
         half_band_taps(K, BETA, &mut full);
@@ -91,22 +144,44 @@ impl<const CH: usize> TruePeak8x<CH> {
         for j in 0..TAPS / 2 {
             taps[TAPS - 1 - j] = taps[j];
         }
+        // 48 kHz makes the Annex 2 detector interpolate 4x, whatever the real rate.
+        let annex2 = TruePeakDetector::new(48_000.0);
+        let l1: f64 = taps.iter().map(|&t| libm::fabs(f64::from(t))).sum();
+        // The Annex 2 bound already carries a margin; this one covers the rounding of the
+        // half-band's 64-term sums (relative 2^-18 at most).
+        let annex2_bound = annex2.interval_bound();
+        let input_bound = (f64::from(annex2_bound) * l1.max(1.0) * 1.001) as f32;
         Self {
             taps,
-            hist: [[0.0; TAPS - 1]; CH],
-            // 48 kHz makes the Annex 2 detector interpolate 4x, whatever the real rate.
-            annex2: TruePeakDetector::new(48_000.0),
-            meter: TruePeakDetector::new(48_000.0),
+            hist: [[0.0; HIST]; CH],
+            meter: annex2.clone(),
+            annex2,
             prev: [0.0; 2],
+            threshold: 0.0,
+            input_bound,
+            annex2_bound,
+            mid_tail: 0.0,
         }
     }
 
-    /// Clears the state.
+    /// Clears the state (the threshold is kept).
     pub fn reset(&mut self) {
-        self.hist = [[0.0; TAPS - 1]; CH];
+        self.hist = [[0.0; HIST]; CH];
         self.annex2.reset();
         self.meter.reset();
         self.prev = [0.0; 2];
+        self.mid_tail = 0.0;
+    }
+
+    /// Sets the level (linear amplitude) at or under which readings may be replaced by a
+    /// bound at or under it (see the type docs). Negative or NaN values mean 0.
+    pub fn set_threshold(&mut self, threshold: f32) {
+        self.threshold = if threshold > 0.0 { threshold } else { 0.0 };
+    }
+
+    /// The threshold in use (linear amplitude).
+    pub fn threshold(&self) -> f32 {
+        self.threshold
     }
 
     /// Pushes one frame; returns the linked 8x peak around frame `n - TRUE_PEAK_8X_DELAY`
@@ -126,27 +201,88 @@ impl<const CH: usize> TruePeak8x<CH> {
         }
     }
 
+    /// Fills the block's readings with `bound` (at or under the threshold, and at least every
+    /// reading it replaces).
+    #[inline(always)]
+    fn fill_bound(&mut self, bound: f32, out: &mut [f32]) {
+        let r = bound.max(self.prev[0]).max(self.prev[1]);
+        out.fill(r);
+        self.prev = [bound, bound];
+    }
+
     #[inline(always)]
     fn run(&mut self, frames: &[[f32; CH]], out: &mut [f32]) {
         let n = frames.len();
+        if n == 0 {
+            return;
+        }
+        let half = &self.taps[..TAPS / 2];
+        let mut bufs = [[0.0f32; HIST + BLOCK]; CH];
+        // Sample peak of the whole span (history included), over the channels.
+        let mut raw = 0.0f32;
+        for (ch, buf) in bufs.iter_mut().enumerate() {
+            buf[..HIST].copy_from_slice(&self.hist[ch]);
+            for (b, f) in buf[HIST..HIST + n].iter_mut().zip(frames) {
+                *b = f[ch];
+            }
+            raw = raw.max(abs_max(&buf[..HIST + n]));
+            self.hist[ch].copy_from_slice(&buf[n..n + HIST]);
+        }
+        let bound = raw * self.input_bound;
+        if bound <= self.threshold {
+            // Nothing in this block can reach the threshold: only rebuild the Annex 2
+            // histories from the block's last frames (the mid-points of the last
+            // `DETECTOR_DELAY` frames, recomputed; `EXTRA` covers a short block).
+            let mut stream = [[0.0f32; CH]; 2 * DETECTOR_DELAY];
+            let mut base = [[0.0f32; CH]; ANNEX2_KEEP];
+            let mut tail = 0.0f32;
+            for (ch, buf) in bufs.iter().enumerate() {
+                let first = EXTRA + n - DETECTOR_DELAY;
+                let mut mid = [0.0f32; DETECTOR_DELAY];
+                crate::oversampling::fir_symmetric(half, &buf[first..], &mut mid);
+                for (j, &m) in mid.iter().enumerate() {
+                    stream[2 * j][ch] = m;
+                    stream[2 * j + 1][ch] = buf[DIRECT + n - DETECTOR_DELAY + j];
+                }
+                tail = tail.max(abs_max(&mid[DETECTOR_DELAY - MID_TAIL..]));
+                for (j, b) in base.iter_mut().enumerate() {
+                    b[ch] = buf[BASE + n - ANNEX2_KEEP + j];
+                }
+            }
+            self.annex2.advance(&stream);
+            self.meter.advance(&base);
+            self.mid_tail = tail;
+            self.fill_bound(bound, out);
+            return;
+        }
         // The 2x stream: for each frame, the mid-point before it and the sample K frames back.
         let mut stream = [[0.0f32; CH]; 2 * BLOCK];
         let mut base = [[0.0f32; CH]; BLOCK];
-        for ch in 0..CH {
-            let mut buf = [0.0f32; TAPS - 1 + BLOCK];
-            buf[..TAPS - 1].copy_from_slice(&self.hist[ch]);
-            for (b, f) in buf[TAPS - 1..TAPS - 1 + n].iter_mut().zip(frames) {
-                *b = f[ch];
-            }
+        // Peak of everything the Annex 2 windows of this block read.
+        let mut peak2x = self.mid_tail;
+        let mut tail = if n < MID_TAIL { self.mid_tail } else { 0.0 };
+        for (ch, buf) in bufs.iter().enumerate() {
             // Half-band branch, vectorised across frames: mid[i] = sum_j taps[j] buf[i + j].
             let mut mid = [0.0f32; BLOCK];
-            fir_symmetric(&self.taps[..TAPS / 2], &buf, &mut mid[..n]);
+            fir_symmetric(half, &buf[EXTRA..], &mut mid[..n]);
             for i in 0..n {
                 stream[2 * i][ch] = mid[i];
-                stream[2 * i + 1][ch] = buf[i + TAPS - 1 - K];
-                base[i][ch] = buf[i + TAPS - 1 - K + METER_ADVANCE];
+                stream[2 * i + 1][ch] = buf[DIRECT + i];
+                base[i][ch] = buf[BASE + i];
             }
-            self.hist[ch].copy_from_slice(&buf[n..n + TAPS - 1]);
+            peak2x = peak2x
+                .max(abs_max(&mid[..n]))
+                .max(abs_max(&buf[BASE - ANNEX2_KEEP..BASE + n]))
+                .max(abs_max(&buf[DIRECT - DETECTOR_DELAY..DIRECT + n]));
+            tail = tail.max(abs_max(&mid[n.saturating_sub(MID_TAIL)..n]));
+        }
+        self.mid_tail = tail;
+        let bound = peak2x * self.annex2_bound;
+        if bound <= self.threshold {
+            self.annex2.advance(&stream[..2 * n]);
+            self.meter.advance(&base[..n]);
+            self.fill_bound(bound, out);
+            return;
         }
         let mut peaks = [[0.0f32; CH]; 2 * BLOCK];
         self.annex2

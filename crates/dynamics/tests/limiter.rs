@@ -592,3 +592,94 @@ fn limiting_does_not_splatter() {
         "input {s_in:.1} dB, lathe {s_ours:.1} dB, naive {s_naive:.1} dB"
     );
 }
+
+/// Music-like audio through quiet, moderate and loud passages (and silence), so the true-peak
+/// detector's skip is taken and left at every stage.
+fn passages(fs: f64) -> Vec<[f32; 2]> {
+    let mut x = Vec::new();
+    for (i, level_db) in [-30.0, -8.0, -3.0, 0.0, 6.0, -14.0, 12.0, -60.0]
+        .iter()
+        .enumerate()
+    {
+        x.extend(signals::music_like(fs, 0.25, *level_db, i as u64 + 3));
+        if i == 4 {
+            x.extend(std::iter::repeat_n([0.0f32; 2], 300));
+        }
+    }
+    x
+}
+
+#[test]
+fn detector_skipping_leaves_the_output_bit_identical() {
+    let fs = 48_000.0;
+    let x = passages(fs);
+    for ceiling_db in [-1.0, -6.0, -20.0] {
+        for block in [1usize, 37, 64, 512] {
+            let params = LimiterParams {
+                ceiling_db,
+                ..LimiterParams::default()
+            };
+            let mut fast = MasteringLimiter::<2>::new(params);
+            let mut exact = MasteringLimiter::<2>::new(params);
+            exact.set_detector_skipping(false);
+            for l in [&mut fast, &mut exact] {
+                l.prepare(&ProcessSpec::new(fs, 4096)).unwrap();
+            }
+            let mut a = x.clone();
+            let mut b = x.clone();
+            for (i, (ca, cb)) in a.chunks_mut(block).zip(b.chunks_mut(block)).enumerate() {
+                // A live ceiling change halfway, applied to both.
+                if i * block >= x.len() / 2 && (i - 1) * block < x.len() / 2 {
+                    let p = LimiterParams {
+                        ceiling_db: ceiling_db - 2.0,
+                        ..params
+                    };
+                    fast.set_params(p).unwrap();
+                    exact.set_params(p).unwrap();
+                }
+                fast.process(ca);
+                exact.process(cb);
+            }
+            for (n, (fa, fb)) in a.iter().zip(&b).enumerate() {
+                assert!(
+                    fa[0].to_bits() == fb[0].to_bits() && fa[1].to_bits() == fb[1].to_bits(),
+                    "ceiling {ceiling_db}, block {block}, frame {n}: {fa:?} vs {fb:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn true_peak_threshold_keeps_readings_above_it_exact() {
+    let x = passages(48_000.0);
+    let t = db_to_gain(-3.0) as f32;
+    let mut exact = lathe_dynamics::TruePeak8x::<2>::new();
+    let mut skip = lathe_dynamics::TruePeak8x::<2>::new();
+    skip.set_threshold(t);
+    let mut want = vec![0.0f32; x.len()];
+    exact.push_block(&x, &mut want);
+    let mut got = vec![0.0f32; x.len()];
+    let mut start = 0;
+    for (i, c) in x.chunks(50).enumerate() {
+        if i % 3 == 0 {
+            for (j, f) in c.iter().enumerate() {
+                got[start + j] = skip.push(f);
+            }
+        } else {
+            skip.push_block(c, &mut got[start..start + c.len()]);
+        }
+        start += c.len();
+    }
+    let mut replaced = 0;
+    for (n, (&g, &w)) in got.iter().zip(&want).enumerate() {
+        if w > t {
+            assert_eq!(g.to_bits(), w.to_bits(), "frame {n}");
+        } else {
+            // At or under the threshold, and never under the true reading.
+            assert!(g <= t && g >= w, "frame {n}: {g} vs {w}, threshold {t}");
+            replaced += usize::from(g != w);
+        }
+    }
+    assert!(replaced > x.len() / 4, "only {replaced} readings skipped");
+}
