@@ -200,31 +200,48 @@ impl<const N: usize> Attack<N> {
         self.sum2 = self.full;
     }
 
-    /// Pushes a fixed-point gain and returns the smoothed gain (exactly 1.0 at rest).
+    /// Whether both rings hold unity only (the sums can reach their full values no other way,
+    /// since no gain exceeds unity).
     #[inline(always)]
-    fn push(&mut self, q: u32) -> f32 {
-        let old = self.ring1[self.pos1];
-        self.ring1[self.pos1] = q;
-        self.pos1 = if self.pos1 + 1 >= self.len1 {
-            0
-        } else {
-            self.pos1 + 1
-        };
-        self.sum1 = self.sum1 + u64::from(q) - u64::from(old);
-        let old = self.ring2[self.pos2];
-        self.ring2[self.pos2] = self.sum1;
-        self.pos2 = if self.pos2 + 1 >= self.len2 {
-            0
-        } else {
-            self.pos2 + 1
-        };
-        self.sum2 = self.sum2 + self.sum1 - old;
-        if self.sum2 == self.full {
-            1.0
-        } else {
-            // Sums stay below 2^62: the signed conversion is exact and a single instruction.
-            ((self.sum2 as i64) as f64 * self.inv) as f32
+    fn at_rest(&self) -> bool {
+        self.sum2 == self.full
+    }
+
+    /// The release and the attack over a block: for each required gain `q` (fixed point),
+    /// the release follows it down at once and recovers with coefficient `a` (`depth` is
+    /// `1 - gain`, starting from the given one, which is returned updated); the attack
+    /// smooths the released gain into `g` (exactly 1.0 at rest). The running state is kept in
+    /// locals for the block.
+    #[inline(always)]
+    fn release_and_smooth(&mut self, q: &[u32], a: f64, mut depth: f64, g: &mut [f32]) -> f64 {
+        let (mut pos1, mut pos2, mut sum1, mut sum2) = (self.pos1, self.pos2, self.sum1, self.sum2);
+        let (len1, len2, full, inv) = (self.len1, self.len2, self.full, self.inv);
+        for (g, &q) in g.iter_mut().zip(q) {
+            let target = 1.0 - f64::from(q) * (1.0 / f64::from(Q));
+            let decayed = depth * a;
+            depth = if target > decayed { target } else { decayed };
+            if depth < 1e-9 {
+                depth = 0.0;
+            }
+            let r = ((1.0 - depth) * f64::from(Q)) as u32;
+            let old = self.ring1[pos1];
+            self.ring1[pos1] = r;
+            pos1 = if pos1 + 1 >= len1 { 0 } else { pos1 + 1 };
+            sum1 = sum1 + u64::from(r) - u64::from(old);
+            let old = self.ring2[pos2];
+            self.ring2[pos2] = sum1;
+            pos2 = if pos2 + 1 >= len2 { 0 } else { pos2 + 1 };
+            sum2 = sum2 + sum1 - old;
+            *g = if sum2 == full {
+                1.0
+            } else {
+                // Sums stay below 2^62: the signed conversion is exact and a single
+                // instruction.
+                ((sum2 as i64) as f64 * inv) as f32
+            };
         }
+        (self.pos1, self.pos2, self.sum1, self.sum2) = (pos1, pos2, sum1, sum2);
+        depth
     }
 }
 
@@ -416,56 +433,116 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         self.lookahead + DETECTION_DELAY
     }
 
-    /// Processes up to [`BLOCK`] frames (already free of NaN/inf) in passes: detection,
-    /// sliding maximum, required gain (vectorised), release and attack (sequential), output.
+    /// `out[i]` = the frame `d - i` frames before the block's frame 0 for `i < d` (from the
+    /// ring, not yet written with the block), else `block[i - d]`: what a per-frame delay line
+    /// of `d` frames (`d < N`) returns, done with at most three copies.
+    #[inline(always)]
+    fn delayed(&self, d: usize, block: &[[f32; CH]], out: &mut [[f32; CH]]) {
+        let n = block.len().min(out.len());
+        let from_ring = d.min(n);
+        let start = if self.pos >= d {
+            self.pos - d
+        } else {
+            self.pos + N - d
+        };
+        let first = from_ring.min(N - start);
+        out[..first].copy_from_slice(&self.audio[start..start + first]);
+        out[first..from_ring].copy_from_slice(&self.audio[..from_ring - first]);
+        out[from_ring..n].copy_from_slice(&block[..n - from_ring]);
+    }
+
+    /// Writes `block` into the delay ring and advances the position.
+    #[inline(always)]
+    fn write_ring(&mut self, block: &[[f32; CH]]) {
+        let n = block.len();
+        let first = n.min(N - self.pos);
+        self.audio[self.pos..self.pos + first].copy_from_slice(&block[..first]);
+        self.audio[..n - first].copy_from_slice(&block[first..]);
+        self.pos = if self.pos + n >= N {
+            self.pos + n - N
+        } else {
+            self.pos + n
+        };
+    }
+
+    /// Processes up to [`BLOCK`] frames (already free of NaN/inf) in passes: delay line,
+    /// detection, sliding maximum, required gain (vectorised), release and attack (sequential),
+    /// output. State used in the sequential passes lives in locals (registers) for the block.
     #[inline(always)]
     fn run_block(&mut self, block: &mut [[f32; CH]], true_peak: bool) {
         let n = block.len().min(BLOCK);
+        if n == 0 {
+            return;
+        }
         let block = &mut block[..n];
         let mut peak = [0.0f32; BLOCK];
         if true_peak {
             self.true_peak.push_block(block, &mut peak[..n]);
         }
-        // Delay line in and out; sample peaks; the bass detector.
-        let delay = self.delay();
-        let ceiling_bits = self.ceiling.to_bits();
+        // Delay line: the output frames, and the frames the detectors judge now
+        // (DETECTION_DELAY frames back).
         let mut out = [[0.0f32; CH]; BLOCK];
+        self.delayed(self.delay(), block, &mut out[..n]);
+        let mut xd = [[0.0f32; CH]; BLOCK];
+        self.delayed(DETECTION_DELAY, block, &mut xd[..n]);
+        self.write_ring(block);
+        if !true_peak {
+            for (p, x) in peak[..n].iter_mut().zip(&xd[..n]) {
+                *p = x.iter().fold(0.0f32, |m, &v| {
+                    m.max(f32::from_bits(v.to_bits() & 0x7fff_ffff))
+                });
+            }
+        }
+        // The bass detector: the full-band peak, as far as the low-passed audio (times
+        // BASS_HEADROOM) accounts for it, held for the long bass hold.
+        let ceiling_bits = self.ceiling.to_bits();
         let mut need = [0u32; BLOCK];
+        let mut lp_filter = self.bass_lp.clone();
+        let mut frames = self.frames;
+        let mut hold = self.bass_hold.clone();
+        let mut busy = false;
         for i in 0..n {
-            let pos = self.pos;
-            let back = |d: usize| if pos >= d { pos - d } else { pos + N - d };
-            out[i] = self.audio[back(delay)];
-            self.audio[pos] = block[i];
-            self.pos = if pos + 1 == N { 0 } else { pos + 1 };
-            // The frame the detectors judge now: DETECTION_DELAY frames back.
-            let xd = self.audio[back(DETECTION_DELAY)];
-            if !true_peak {
-                peak[i] = xd.iter().fold(0.0f32, |m, &v| m.max(v.abs()));
-            }
-            // Bass detector: the full-band peak, as far as the low-passed audio (times
-            // BASS_HEADROOM) accounts for it, held for the long bass hold.
             let mut lp = 0.0f64;
-            for (ch, &v) in xd.iter().enumerate() {
-                lp = lp.max(self.bass_lp.tick(ch, f64::from(v)).abs());
+            for (ch, &v) in xd[i].iter().enumerate() {
+                let y = lp_filter.tick(ch, f64::from(v));
+                let y = f64::from_bits(y.to_bits() & 0x7fff_ffff_ffff_ffff);
+                lp = if y > lp { y } else { lp };
             }
-            self.frames = self.frames.wrapping_add(1);
-            if self.frames & 63 == 0 {
+            frames = frames.wrapping_add(1);
+            if frames & 63 == 0 {
                 // Fixed schedule (frame count, not block), so block splits do not matter.
-                self.bass_lp.flush();
+                lp_filter.flush();
             }
-            let bass = self
-                .bass_hold
-                .push(peak[i].min(lp as f32 * BASS_HEADROOM).to_bits());
+            let bass_in = (lp as f32 * BASS_HEADROOM).min(peak[i]);
+            let bass = hold.push(bass_in.to_bits());
             // Peaks are non-negative finite floats: their bit patterns order like the values.
             // Any peak at or under the ceiling gives the same `need` (also through the bass
             // hold, which only sees `min(peak, ..)`), so the true-peak detector may report
             // such readings as a bound at or under the ceiling (its threshold).
             need[i] = peak[i].to_bits().max(bass).max(ceiling_bits);
+            busy |= need[i] != ceiling_bits;
+        }
+        self.bass_lp = lp_filter;
+        self.frames = frames;
+        self.bass_hold = hold;
+        // At rest (nothing above the ceiling in the window, released and attack at unity):
+        // the gain stays exactly 1 and the state only moves on.
+        let idle = !busy
+            && self.dq_len == 1
+            && self.dq_val[self.dq_head] == ceiling_bits
+            && self.depth == 0.0
+            && self.attack.at_rest();
+        if idle {
+            // The deque keeps its single entry, now stamped with the block's last frame; the
+            // attack rings stay uniform, so their positions do not matter.
+            self.counter = self.counter.wrapping_add(n as u32);
+            self.dq_idx[self.dq_head] = self.counter.wrapping_sub(1);
+            block.copy_from_slice(&out[..n]);
+            self.gain = 1.0;
+            return;
         }
         // Sliding maximum of the peak (= minimum of the required gain) over W frames.
-        for v in need[..n].iter_mut() {
-            *v = self.sliding_max(*v);
-        }
+        self.sliding_max(&mut need[..n]);
         // Required gain, fixed point (truncation rounds down: never above the requirement).
         let c = self.ceiling;
         let mut q = [0u32; BLOCK];
@@ -473,17 +550,10 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
             *q = ((c / f32::from_bits(h)).min(1.0) * Q_F32) as u32;
         }
         // Release (depth below unity, linear gain domain) and attack.
-        let a = self.release_coeff;
-        let mut depth = self.depth;
         let mut g = [0.0f32; BLOCK];
-        for (g, &q) in g[..n].iter_mut().zip(&q[..n]) {
-            depth = (depth * a).max(1.0 - f64::from(q) * (1.0 / f64::from(Q)));
-            if depth < 1e-9 {
-                depth = 0.0;
-            }
-            *g = self.attack.push(((1.0 - depth) * f64::from(Q)) as u32);
-        }
-        self.depth = depth;
+        self.depth =
+            self.attack
+                .release_and_smooth(&q[..n], self.release_coeff, self.depth, &mut g[..n]);
         for ((f, o), &g) in block.iter_mut().zip(&out[..n]).zip(&g[..n]) {
             for ch in 0..CH {
                 f[ch] = o[ch] * g;
@@ -492,34 +562,37 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         self.gain = g[n - 1];
     }
 
+    /// Replaces each value of `v` by the maximum over the last `W` values pushed (monotonic
+    /// deque over a fixed ring; the deque state lives in locals for the block).
     #[inline(always)]
-    fn sliding_max(&mut self, v: u32) -> u32 {
-        // Drop entries that can never be the maximum again.
-        while self.dq_len > 0 {
-            let back = self.dq_head + self.dq_len - 1;
-            let back = if back >= N { back - N } else { back };
-            if self.dq_val[back] <= v {
-                self.dq_len -= 1;
-            } else {
-                break;
+    fn sliding_max(&mut self, v: &mut [u32]) {
+        let (mut head, mut len, mut counter) = (self.dq_head, self.dq_len, self.counter);
+        let window = self.window;
+        for v in v.iter_mut() {
+            // Drop entries that can never be the maximum again.
+            while len > 0 {
+                let back = head + len - 1;
+                let back = if back >= N { back - N } else { back };
+                if self.dq_val[back] <= *v {
+                    len -= 1;
+                } else {
+                    break;
+                }
             }
+            let slot = head + len;
+            let slot = if slot >= N { slot - N } else { slot };
+            self.dq_val[slot] = *v;
+            self.dq_idx[slot] = counter;
+            len += 1;
+            // Expire the front once it is W frames old (at most one per frame).
+            if counter.wrapping_sub(self.dq_idx[head]) as usize >= window {
+                head = if head + 1 == N { 0 } else { head + 1 };
+                len -= 1;
+            }
+            counter = counter.wrapping_add(1);
+            *v = self.dq_val[head];
         }
-        let slot = self.dq_head + self.dq_len;
-        let slot = if slot >= N { slot - N } else { slot };
-        self.dq_val[slot] = v;
-        self.dq_idx[slot] = self.counter;
-        self.dq_len += 1;
-        // Expire the front once it is W frames old (at most one per frame).
-        if self.counter.wrapping_sub(self.dq_idx[self.dq_head]) as usize >= self.window {
-            self.dq_head = if self.dq_head + 1 == N {
-                0
-            } else {
-                self.dq_head + 1
-            };
-            self.dq_len -= 1;
-        }
-        self.counter = self.counter.wrapping_add(1);
-        self.dq_val[self.dq_head]
+        (self.dq_head, self.dq_len, self.counter) = (head, len, counter);
     }
 }
 
@@ -573,9 +646,9 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         for block in frames.chunks_mut(BLOCK) {
             for frame in block.iter_mut() {
                 for s in frame.iter_mut() {
-                    if !s.is_finite() {
-                        *s = 0.0;
-                    }
+                    // Branch-free (vectorises): exponent all ones means NaN or infinity.
+                    let finite = s.to_bits() & 0x7f80_0000 != 0x7f80_0000;
+                    *s = if finite { *s } else { 0.0 };
                 }
             }
             self.run_block(block, true_peak);
