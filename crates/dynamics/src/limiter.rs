@@ -497,7 +497,7 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         // BASS_HEADROOM) accounts for it, held for the long bass hold.
         let ceiling_bits = self.ceiling.to_bits();
         let mut need = [0u32; BLOCK];
-        let mut lp_filter = self.bass_lp.clone();
+        let mut lp_filter = self.bass_lp;
         let mut frames = self.frames;
         let mut hold = self.bass_hold.clone();
         let mut busy = false;
