@@ -5,6 +5,7 @@ use crate::common::{open_source, short_name, Progress};
 use crate::error::{Failure, Result};
 use crate::input::{FrameReader, InputInfo, MAX_CHANNELS};
 use crate::output::check_outputs;
+use crate::pipeline::Prefetched;
 use crate::plot::{self, Plot, Recorder, Series};
 use crate::report::{table, ReportJson};
 use crate::tap;
@@ -42,7 +43,7 @@ pub fn analyze_file(
             Analyzer::<CH>::new(f64::from(info.sample_rate)).map_err(|e| Failure::file(path, e))?,
         );
         let mut recorder = record.then(|| Recorder::new(f64::from(info.sample_rate)));
-        let mut frames = FrameReader::<CH>::new(source);
+        let mut frames = Prefetched::new(FrameReader::<CH>::new(source));
         let bar = progress.bar(&short_name(path), "analyse", info.frames);
         while let Some(block) = frames.next_frames()? {
             tap::feed(analyzer.as_mut(), recorder.as_mut(), block);

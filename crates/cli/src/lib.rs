@@ -34,6 +34,7 @@ pub mod input;
 pub mod list;
 pub mod master;
 pub mod output;
+pub mod pipeline;
 pub mod plot;
 pub mod process;
 pub mod report;

@@ -13,6 +13,7 @@ use crate::common::{
 use crate::error::{Failure, Result};
 use crate::input::{FrameReader, InputInfo};
 use crate::output::{check_outputs, OutputFile, SampleFormat};
+use crate::pipeline::{Prefetched, WriteBehind};
 use crate::plot::{self, Plot, Series};
 use crate::report::ReportJson;
 use crate::tap::Tap;
@@ -107,12 +108,12 @@ fn master_stream<const CH: usize>(
     let mut tap_out = None;
     let out_file = OutputFile::new(&job.output)?;
     let mut first = Some(first);
-    let source = |first: &mut Option<_>| -> Result<FrameReader<CH>> {
+    let source = |first: &mut Option<_>| -> Result<Prefetched<CH>> {
         let s = match first.take() {
             Some(s) => s,
             None => open_source(&job.input, job.sample_rate)?.1,
         };
-        Ok(FrameReader::<CH>::new(s))
+        Ok(Prefetched::new(FrameReader::<CH>::new(s)))
     };
     let mut frames_in: Option<u64> = None;
     let changed = || Failure::file(&job.input, "the file changed while it was being read");
@@ -148,12 +149,12 @@ fn master_stream<const CH: usize>(
             }
             Pass::Render => {
                 let mut reader = source(&mut first)?;
-                let mut sink = out_file.wav(
+                let mut sink = WriteBehind::<CH>::new(out_file.wav(
                     CH,
                     rate,
                     format,
                     quantizer(format, rate, seed_for(&job.output))?,
-                )?;
+                )?);
                 tap_out = job.plot.as_ref().map(|_| tap()).transpose()?;
                 let bar = progress.bar(&name, "render", frames_in);
                 let mut out: Vec<[f32; CH]> = Vec::with_capacity(2 * BLOCK);

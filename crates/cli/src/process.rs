@@ -7,6 +7,7 @@ use crate::common::{
 use crate::error::{Failure, Result};
 use crate::input::FrameReader;
 use crate::output::{check_outputs, OutputFile};
+use crate::pipeline::{Prefetched, WriteBehind};
 use crate::with_mono_or_stereo;
 use lathe::{Compensated, MasteringChain};
 
@@ -34,8 +35,13 @@ pub fn run(args: &ProcessArgs, progress: &Progress) -> Result<bool> {
         let chain = MasteringChain::<CH>::from_config(&config, f64::from(rate), BLOCK)
             .map_err(chain_error)?;
         let mut chain = Box::new(Compensated::new(chain));
-        let mut reader = FrameReader::<CH>::new(source);
-        let mut sink = out_file.wav(CH, rate, format, quantizer(format, rate, seed_for(&args.output))?)?;
+        let mut reader = Prefetched::new(FrameReader::<CH>::new(source));
+        let mut sink = WriteBehind::<CH>::new(out_file.wav(
+            CH,
+            rate,
+            format,
+            quantizer(format, rate, seed_for(&args.output))?,
+        )?);
         let bar = progress.bar(&short_name(&args.input), "process", info.frames);
         let mut out: Vec<[f32; CH]> = Vec::with_capacity(2 * BLOCK);
         let mut count = 0u64;
