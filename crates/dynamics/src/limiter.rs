@@ -275,6 +275,12 @@ impl<const N: usize> Attack<N> {
 ///
 /// In true-peak mode the limiter aims [`TRUE_PEAK_MARGIN_DB`] under the ceiling.
 ///
+/// # Cost
+/// A peak reading at or under the ceiling never changes the gain, so the true-peak detector is
+/// given the ceiling as its threshold and skips the blocks that provably stay under it
+/// (bit-identical output, see [`set_detector_skipping`](Self::set_detector_skipping)); and a
+/// block with nothing over the ceiling while the gain rests at unity only moves the state on.
+///
 /// The audio is delayed by `L + TRUE_PEAK_8X_DELAY` frames, [`latency`](Processor::latency)
 /// (`L = round(lookahead_ms · fs / 1000)`); the detection delay is part of the latency in both
 /// modes, so switching `true_peak` while running never moves the audio.

@@ -20,6 +20,11 @@
 //! interpolator can read full-band content (white-noise hi-hats after heavy limiting) a few
 //! tenths of a dB *above* the 8x value; taking the maximum keeps the limiter's output at or
 //! under the ceiling as `lathe-loudness` meters it too, so the limiter and the meter agree.
+//!
+//! Most of the time a limiter only needs to know that a reading is under its ceiling, so the
+//! detector takes a threshold and skips, exactly, the blocks whose readings provably cannot
+//! exceed it (see [`TruePeak8x`]): the L1 norm of each FIR stage bounds its output by the
+//! peak of its input.
 
 use crate::oversampling::{fir_symmetric, half_band_taps};
 use lathe_core::true_peak::DETECTOR_DELAY;
