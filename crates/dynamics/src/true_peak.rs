@@ -122,16 +122,26 @@ impl<const CH: usize> Default for TruePeak8x<CH> {
 /// Largest absolute value of `x` (NaN ignored), in eight lanes so it vectorises.
 #[inline(always)]
 fn abs_max(x: &[f32]) -> f32 {
+    // `if v > m` (not `f32::max`) compiles to a bare `maxps`: a NaN `v` is ignored.
+    #[inline(always)]
+    fn keep_max(m: f32, v: f32) -> f32 {
+        let v = f32::from_bits(v.to_bits() & 0x7fff_ffff);
+        if v > m {
+            v
+        } else {
+            m
+        }
+    }
     let mut lanes = [0.0f32; 8];
     let mut chunks = x.chunks_exact(8);
     for c in &mut chunks {
         for (l, &v) in lanes.iter_mut().zip(c) {
-            *l = l.max(f32::from_bits(v.to_bits() & 0x7fff_ffff));
+            *l = keep_max(*l, v);
         }
     }
     let mut m = 0.0f32;
     for &v in chunks.remainder().iter().chain(lanes.iter()) {
-        m = m.max(f32::from_bits(v.to_bits() & 0x7fff_ffff));
+        m = keep_max(m, v);
     }
     m
 }
@@ -299,8 +309,13 @@ impl<const CH: usize> TruePeak8x<CH> {
                 .iter()
                 .chain(&peaks[2 * i + 1])
                 .chain(&metered[i])
-                .fold(0.0f32, |m, &v| m.max(v));
-            *o = now.max(self.prev[0]).max(self.prev[1]);
+                .fold(0.0f32, |m, &v| if v > m { v } else { m });
+            let p = if self.prev[0] > self.prev[1] {
+                self.prev[0]
+            } else {
+                self.prev[1]
+            };
+            *o = if p > now { p } else { now };
             self.prev = [now, self.prev[0]];
         }
     }
