@@ -18,7 +18,7 @@ use crate::common::{
 };
 use crate::error::{Failure, Result};
 use crate::input::{AudioReader, FrameReader};
-use crate::output::{check_outputs, OutputFile, SampleFormat, WavSink};
+use crate::output::{check_outputs, check_wav_name, OutputFile, SampleFormat, WavSink};
 use crate::report::duration_text;
 use crate::with_mono_or_stereo;
 use lathe::album::{plan_album, track_chain};
@@ -300,6 +300,7 @@ fn setup(args: &AlbumArgs) -> Result<Setup> {
             )));
         }
     }
+    check_wav_name(&args.output)?;
     let mut outputs: Vec<&Path> = vec![args.output.as_path(), cue.as_path()];
     outputs.extend(track_files.iter().map(|p| p.as_path()));
     let mut inputs: Vec<&Path> = args.inputs.iter().map(|p| p.as_path()).collect();

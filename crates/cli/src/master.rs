@@ -12,7 +12,7 @@ use crate::common::{
 };
 use crate::error::{Failure, Result};
 use crate::input::{FrameReader, InputInfo};
-use crate::output::{check_outputs, OutputFile, SampleFormat};
+use crate::output::{check_outputs, check_wav_name, OutputFile, SampleFormat};
 use crate::pipeline::{Prefetched, WriteBehind};
 use crate::plot::{self, Plot, Series};
 use crate::report::ReportJson;
@@ -427,7 +427,11 @@ pub fn plan_jobs(args: &MasterArgs) -> Result<Vec<MasterJob>> {
             }),
         })
         .collect();
-    let inputs: Vec<&Path> = args.inputs.iter().map(|p| p.as_path()).collect();
+    let mut inputs: Vec<&Path> = args.inputs.iter().map(|p| p.as_path()).collect();
+    inputs.extend(args.chain.as_deref());
+    for j in &jobs {
+        check_wav_name(&j.output)?;
+    }
     let mut outputs: Vec<&Path> = jobs.iter().map(|j| j.output.as_path()).collect();
     outputs.extend(jobs.iter().filter_map(|j| j.plot.as_deref()));
     outputs.extend(args.report.as_deref());

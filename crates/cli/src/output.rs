@@ -337,6 +337,21 @@ pub fn check_outputs(outputs: &[&Path], inputs: &[&Path], force: bool) -> Result
     Ok(())
 }
 
+/// Checks that an audio output is named like the WAV file it will be (`.wav` or `.wave`), so
+/// that no WAV data ends up in a file called `.flac` or `.mp3`.
+///
+/// # Errors
+/// Any other extension.
+pub fn check_wav_name(path: &Path) -> Result<()> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave") => Ok(()),
+        _ => Err(Failure::file(
+            path,
+            "Lathe writes WAV files: give the output a .wav name",
+        )),
+    }
+}
+
 /// True when both paths name the same existing file (hard links and symlinks included).
 pub fn same_file(a: &Path, b: &Path) -> bool {
     #[cfg(unix)]
@@ -513,5 +528,8 @@ mod tests {
         assert!(check_outputs(&[&c, &c], &[&a], false).is_err());
         assert!(check_outputs(&[d.path()], &[&a], true).is_err());
         assert!(OutputFile::new(&d.path().join("missing-dir").join("x.wav")).is_err());
+        assert!(check_wav_name(Path::new("a/b.WAV")).is_ok());
+        assert!(check_wav_name(Path::new("b.flac")).is_err());
+        assert!(check_wav_name(Path::new("b")).is_err());
     }
 }

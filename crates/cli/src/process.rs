@@ -6,7 +6,7 @@ use crate::common::{
 };
 use crate::error::{Failure, Result};
 use crate::input::FrameReader;
-use crate::output::{check_outputs, OutputFile};
+use crate::output::{check_outputs, check_wav_name, OutputFile};
 use crate::pipeline::{Prefetched, WriteBehind};
 use crate::with_mono_or_stereo;
 use lathe::{Compensated, MasteringChain};
@@ -16,6 +16,7 @@ use lathe::{Compensated, MasteringChain};
 /// # Errors
 /// Input, chain and output failures (the output is then left untouched).
 pub fn run(args: &ProcessArgs, progress: &Progress) -> Result<bool> {
+    check_wav_name(&args.output)?;
     check_outputs(
         &[args.output.as_path()],
         &[args.input.as_path(), args.chain.as_path()],

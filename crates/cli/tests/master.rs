@@ -394,6 +394,32 @@ fn files_are_handled_safely() {
     ]);
     assert!(r.fails_on(&silent).contains("silent"));
     assert_eq!(d.files(), ["in.wav", "out.wav", "silent.wav"]);
+    // Outputs are WAV files and named so; a chain file is an input too.
+    let flac = d.join("out.flac");
+    assert!(lathe([
+        "master",
+        src.to_str().unwrap(),
+        "-o",
+        flac.to_str().unwrap()
+    ])
+    .fails_on(&flac)
+    .contains(".wav"));
+    let chain = d.join("c.toml");
+    std::fs::write(&chain, "[[stage]]\ntype = \"gain\"\n").unwrap();
+    let chain_wav = d.join("c.wav");
+    std::fs::copy(&chain, &chain_wav).unwrap();
+    let r = lathe([
+        "master",
+        src.to_str().unwrap(),
+        "-o",
+        chain_wav.to_str().unwrap(),
+        "--chain",
+        chain_wav.to_str().unwrap(),
+        "--force",
+    ]);
+    assert!(r.fails_on(&chain_wav).contains("input"));
+    std::fs::remove_file(&chain).unwrap();
+    std::fs::remove_file(&chain_wav).unwrap();
     // Several inputs need --out-dir (a usage error).
     let r = lathe([
         "master",
