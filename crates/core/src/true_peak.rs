@@ -388,6 +388,49 @@ impl<const CH: usize> TruePeakDetector<CH> {
         self.run(&frames[..n], Some(&mut out[..n]));
     }
 
+    /// Pushes a block given per channel (`channels[ch][i]` is frame `i` of channel `ch`) and
+    /// writes the linked reading of each frame: `out[i]` receives what
+    /// [`push_max`](TruePeakDetector::push_max) would return for frame `i` (bit-identical).
+    /// Planar input and linked output avoid interleaving, for callers that hold channels
+    /// apart. Only the first `min(out.len(), shortest channel)` frames are pushed.
+    pub fn push_block_planar_max(&mut self, channels: [&[f32]; CH], out: &mut [f32]) {
+        let n = channels.iter().fold(out.len(), |m, c| m.min(c.len()));
+        if n == 0 {
+            return;
+        }
+        let out = &mut out[..n];
+        out.fill(0.0);
+        let kernel = self.kernel;
+        for (ch, x) in channels.iter().enumerate() {
+            let mut buf = [0.0f32; SPAN];
+            buf[..KEEP].copy_from_slice(&self.history[ch][self.pos + 1..self.pos + 1 + KEEP]);
+            let mut peak = self.peak[ch];
+            let mut peaks = [0.0f32; BLOCK];
+            for (block, out) in x[..n].chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
+                let m = block.len();
+                buf[KEEP..KEEP + m].copy_from_slice(block);
+                for b in &mut buf[KEEP + m..] {
+                    *b = 0.0;
+                }
+                peak = keep_max(peak, abs_max(&buf));
+                block_peaks(&buf, &mut peaks, &kernel);
+                for p in &mut peaks[m..] {
+                    *p = 0.0;
+                }
+                peak = keep_max(peak, abs_max(&peaks));
+                for (o, &p) in out.iter_mut().zip(&peaks) {
+                    *o = keep_max(*o, p);
+                }
+                buf.copy_within(m..m + KEEP, 0);
+            }
+            self.peak[ch] = peak;
+            let h = &mut self.history[ch];
+            h[1..1 + KEEP].copy_from_slice(&buf[..KEEP]);
+            h[TAPS_PER_PHASE + 1..TAPS_PER_PHASE + 1 + KEEP].copy_from_slice(&buf[..KEEP]);
+        }
+        self.pos = 0;
+    }
+
     /// Feeds a block of frames, updating the running maximum.
     pub fn process(&mut self, frames: &[[f32; CH]]) {
         self.run(frames, None);
@@ -666,6 +709,45 @@ mod tests {
                     }
                     n = stop;
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn planar_linked_blocks_match_push_max() {
+        for fs in [48_000.0, 96_000.0] {
+            let mut rng = Lcg(11);
+            let mut x = [[0.0f32; 2]; 700];
+            for (n, f) in x.iter_mut().enumerate() {
+                let g = if (n / 100) % 2 == 0 { 1.0 } else { 0.02 };
+                *f = [g * rng.next(), 0.5 * g * rng.next()];
+            }
+            x[300][1] = f32::NAN;
+            let mut a = TruePeakDetector::<2>::new(fs);
+            let want: [f32; 700] = core::array::from_fn(|i| a.push_max(&x[i]));
+            for split in [1usize, 13, 64, 150, 700] {
+                let mut b = TruePeakDetector::<2>::new(fs);
+                let mut got = [0.0f32; 700];
+                let mut start = 0;
+                for (i, chunk) in x.chunks(split).enumerate() {
+                    let n = chunk.len();
+                    if i % 3 == 2 {
+                        for (j, f) in chunk.iter().enumerate() {
+                            got[start + j] = b.push_max(f);
+                        }
+                    } else {
+                        let l: [f32; 700] =
+                            core::array::from_fn(|j| chunk.get(j).map_or(0.0, |f| f[0]));
+                        let r: [f32; 700] =
+                            core::array::from_fn(|j| chunk.get(j).map_or(0.0, |f| f[1]));
+                        b.push_block_planar_max([&l[..n], &r[..n]], &mut got[start..start + n]);
+                    }
+                    start += n;
+                }
+                for (n, (g, w)) in got.iter().zip(want.iter()).enumerate() {
+                    assert_eq!(g.to_bits(), w.to_bits(), "frame {n}, split {split}");
+                }
+                assert_eq!(b.true_peak(), a.true_peak(), "split {split}");
             }
         }
     }

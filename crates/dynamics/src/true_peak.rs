@@ -270,20 +270,22 @@ impl<const CH: usize> TruePeak8x<CH> {
             self.fill_bound(bound, out);
             return;
         }
-        // The 2x stream: for each frame, the mid-point before it and the sample K frames back.
-        let mut stream = [[0.0f32; CH]; 2 * BLOCK];
-        let mut base = [[0.0f32; CH]; BLOCK];
+        // The 2x stream per channel: for each frame, the mid-point before it and the sample K
+        // frames back. (The base-rate samples for the meter are a slice of the input buffer.)
+        let mut stream = [[0.0f32; 2 * BLOCK]; CH];
         // Peak of everything the Annex 2 windows of this block read.
         let mut peak2x = self.mid_tail;
         let mut tail = if n < MID_TAIL { self.mid_tail } else { 0.0 };
-        for (ch, buf) in bufs.iter().enumerate() {
+        for (buf, stream) in bufs.iter().zip(stream.iter_mut()) {
             // Half-band branch, vectorised across frames: mid[i] = sum_j taps[j] buf[i + j].
             let mut mid = [0.0f32; BLOCK];
             fir_symmetric(half, &buf[EXTRA..], &mut mid[..n]);
-            for i in 0..n {
-                stream[2 * i][ch] = mid[i];
-                stream[2 * i + 1][ch] = buf[DIRECT + i];
-                base[i][ch] = buf[BASE + i];
+            for (pair, (&m, &d)) in stream
+                .chunks_exact_mut(2)
+                .zip(mid[..n].iter().zip(&buf[DIRECT..DIRECT + n]))
+            {
+                pair[0] = m;
+                pair[1] = d;
             }
             peak2x = peak2x
                 .max(abs_max(&mid[..n]))
@@ -293,23 +295,34 @@ impl<const CH: usize> TruePeak8x<CH> {
         }
         self.mid_tail = tail;
         let bound = peak2x * self.annex2_bound;
+        let streams: [&[f32]; CH] = core::array::from_fn(|ch| &stream[ch][..2 * n]);
+        let bases: [&[f32]; CH] = core::array::from_fn(|ch| &bufs[ch][BASE..BASE + n]);
         if bound <= self.threshold {
-            self.annex2.advance(&stream[..2 * n]);
-            self.meter.advance(&base[..n]);
+            let mut frames2x = [[0.0f32; CH]; ANNEX2_KEEP];
+            let mut frames1x = [[0.0f32; CH]; ANNEX2_KEEP];
+            let (k2, k1) = ((2 * n).min(ANNEX2_KEEP), n.min(ANNEX2_KEEP));
+            for ch in 0..CH {
+                for (f, &v) in frames2x.iter_mut().zip(&streams[ch][2 * n - k2..]) {
+                    f[ch] = v;
+                }
+                for (f, &v) in frames1x.iter_mut().zip(&bases[ch][n - k1..]) {
+                    f[ch] = v;
+                }
+            }
+            self.annex2.advance(&frames2x[..k2]);
+            self.meter.advance(&frames1x[..k1]);
             self.fill_bound(bound, out);
             return;
         }
-        let mut peaks = [[0.0f32; CH]; 2 * BLOCK];
+        let mut peaks = [0.0f32; 2 * BLOCK];
         self.annex2
-            .push_block(&stream[..2 * n], &mut peaks[..2 * n]);
-        let mut metered = [[0.0f32; CH]; BLOCK];
-        self.meter.push_block(&base[..n], &mut metered[..n]);
+            .push_block_planar_max(streams, &mut peaks[..2 * n]);
+        let mut metered = [0.0f32; BLOCK];
+        self.meter.push_block_planar_max(bases, &mut metered[..n]);
         for (i, o) in out.iter_mut().enumerate().take(n) {
-            let now = peaks[2 * i]
-                .iter()
-                .chain(&peaks[2 * i + 1])
-                .chain(&metered[i])
-                .fold(0.0f32, |m, &v| if v > m { v } else { m });
+            let (a, b, m) = (peaks[2 * i], peaks[2 * i + 1], metered[i]);
+            let now = if a > b { a } else { b };
+            let now = if m > now { m } else { now };
             let p = if self.prev[0] > self.prev[1] {
                 self.prev[0]
             } else {
