@@ -261,7 +261,7 @@ impl<const N: usize> Attack<N> {
 ///    next instead of modulating it (the x42-dpl / zita-dpl1 idea).
 /// 2. **Hold**: the larger of the two peaks, as the required gain `min(1, ceiling / peak)`,
 ///    goes through a sliding minimum over the lookahead window of `W = L + 1` frames
-///    (monotonic deque over a fixed ring: amortised O(1) per frame).
+///    (van Herk / Gil-Werman segments: three operations per frame, no data-dependent branches).
 /// 3. **Release**: the held gain is followed instantly downwards and recovers exponentially
 ///    (linear gain domain, `release_ms` time constant) upwards.
 /// 4. **Attack**: two moving averages in series over the released gain, of lengths
@@ -312,11 +312,14 @@ pub struct Limiter<const CH: usize, const N: usize> {
     audio: [[f32; CH]; N],
     pos: usize,
     true_peak: TruePeak8x<CH>,
-    dq_val: [u32; N],
-    dq_idx: [u32; N],
-    dq_head: usize,
-    dq_len: usize,
-    counter: u32,
+    /// Sliding maximum (van Herk / Gil-Werman): the values of the current segment of `W`
+    /// frames so far, …
+    seg: [u32; N],
+    /// … the suffix maxima of the previous segment (`suffix[k]` = max of its values `k..W`),
+    seg_suffix: [u32; N],
+    /// … the position in the current segment and its running maximum.
+    seg_pos: usize,
+    seg_prefix: u32,
     bass_lp: Biquad<CH>,
     bass_hold: ChunkHold,
     release_coeff: f64,
@@ -344,11 +347,10 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
             audio: [[0.0; CH]; N],
             pos: 0,
             true_peak: TruePeak8x::new(),
-            dq_val: [0; N],
-            dq_idx: [0; N],
-            dq_head: 0,
-            dq_len: 0,
-            counter: 0,
+            seg: [0; N],
+            seg_suffix: [0; N],
+            seg_pos: 0,
+            seg_prefix: 0,
             bass_lp: Biquad::default(),
             bass_hold: ChunkHold::new(),
             release_coeff: 0.0,
@@ -503,10 +505,10 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         // BASS_HEADROOM) accounts for it, held for the long bass hold.
         let ceiling_bits = self.ceiling.to_bits();
         let mut need = [0u32; BLOCK];
+        let mut busy = false;
         let mut lp_filter = self.bass_lp;
         let mut frames = self.frames;
         let mut hold = self.bass_hold.clone();
-        let mut busy = false;
         for i in 0..n {
             let mut lp = 0.0f64;
             for (ch, &v) in xd[i].iter().enumerate() {
@@ -531,23 +533,19 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         self.bass_lp = lp_filter;
         self.frames = frames;
         self.bass_hold = hold;
-        // At rest (nothing above the ceiling in the window, released and attack at unity):
-        // the gain stays exactly 1 and the state only moves on.
-        let idle = !busy
-            && self.dq_len == 1
-            && self.dq_val[self.dq_head] == ceiling_bits
-            && self.depth == 0.0
-            && self.attack.at_rest();
-        if idle {
-            // The deque keeps its single entry, now stamped with the block's last frame; the
-            // attack rings stay uniform, so their positions do not matter.
-            self.counter = self.counter.wrapping_add(n as u32);
-            self.dq_idx[self.dq_head] = self.counter.wrapping_sub(1);
+        // Sliding maximum of the peak (= minimum of the required gain) over W frames.
+        // Nothing over the ceiling in the block nor in the sliding window before it (every
+        // value is at least the ceiling, so maxima at the ceiling mean all values are), the
+        // release done and the attack at unity: the gain stays exactly 1 and only the state
+        // moves on (the attack rings stay uniform, so their positions do not matter).
+        let window_at_ceiling = (self.seg_pos == 0 || self.seg_prefix == ceiling_bits)
+            && self.seg_suffix[0] == ceiling_bits;
+        if !busy && window_at_ceiling && self.depth == 0.0 && self.attack.at_rest() {
+            self.sliding_fill(n, ceiling_bits);
             block.copy_from_slice(&out[..n]);
             self.gain = 1.0;
             return;
         }
-        // Sliding maximum of the peak (= minimum of the required gain) over W frames.
         self.sliding_max(&mut need[..n]);
         // Required gain, fixed point (truncation rounds down: never above the requirement).
         let c = self.ceiling;
@@ -568,37 +566,53 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         self.gain = g[n - 1];
     }
 
-    /// Replaces each value of `v` by the maximum over the last `W` values pushed (monotonic
-    /// deque over a fixed ring; the deque state lives in locals for the block).
+    /// [`sliding_max`](Self::sliding_max) of `n` values `c` when the whole window already
+    /// holds `c` (so every output is `c`): only the segments are filled.
+    #[inline(always)]
+    fn sliding_fill(&mut self, mut n: usize, c: u32) {
+        let w = self.window.clamp(1, N);
+        while n > 0 {
+            let m = n.min(w - self.seg_pos);
+            self.seg[self.seg_pos..self.seg_pos + m].fill(c);
+            self.seg_prefix = c;
+            self.seg_pos += m;
+            n -= m;
+            if self.seg_pos == w {
+                self.seg_suffix[..w].fill(c);
+                self.seg_pos = 0;
+                self.seg_prefix = 0;
+            }
+        }
+    }
+
+    /// Replaces each value of `v` by the maximum over the last `W` values pushed (van Herk /
+    /// Gil-Werman: the window is a suffix of the previous segment of `W` values plus a prefix
+    /// of the current one; three operations per value, no data-dependent branches). Values
+    /// before the first one count as 0 (every value is at least the ceiling's bits).
     #[inline(always)]
     fn sliding_max(&mut self, v: &mut [u32]) {
-        let (mut head, mut len, mut counter) = (self.dq_head, self.dq_len, self.counter);
-        let window = self.window;
+        let w = self.window.clamp(1, N);
+        let (mut pos, mut prefix) = (self.seg_pos, self.seg_prefix);
         for v in v.iter_mut() {
-            // Drop entries that can never be the maximum again.
-            while len > 0 {
-                let back = head + len - 1;
-                let back = if back >= N { back - N } else { back };
-                if self.dq_val[back] <= *v {
-                    len -= 1;
-                } else {
-                    break;
+            let x = *v;
+            self.seg[pos] = x;
+            prefix = prefix.max(x);
+            pos += 1;
+            // The window: the previous segment's values from `pos` on, and this one's so far.
+            let suffix = if pos < w { self.seg_suffix[pos] } else { 0 };
+            *v = prefix.max(suffix);
+            if pos == w {
+                // Segment complete: its suffix maxima serve the next W values.
+                let mut m = 0u32;
+                for (s, &x) in self.seg_suffix[..w].iter_mut().zip(&self.seg[..w]).rev() {
+                    m = m.max(x);
+                    *s = m;
                 }
+                pos = 0;
+                prefix = 0;
             }
-            let slot = head + len;
-            let slot = if slot >= N { slot - N } else { slot };
-            self.dq_val[slot] = *v;
-            self.dq_idx[slot] = counter;
-            len += 1;
-            // Expire the front once it is W frames old (at most one per frame).
-            if counter.wrapping_sub(self.dq_idx[head]) as usize >= window {
-                head = if head + 1 == N { 0 } else { head + 1 };
-                len -= 1;
-            }
-            counter = counter.wrapping_add(1);
-            *v = self.dq_val[head];
         }
-        (self.dq_head, self.dq_len, self.counter) = (head, len, counter);
+        (self.seg_pos, self.seg_prefix) = (pos, prefix);
     }
 }
 
@@ -636,9 +650,9 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         self.audio = [[0.0; CH]; N];
         self.pos = 0;
         self.true_peak.reset();
-        self.dq_head = 0;
-        self.dq_len = 0;
-        self.counter = 0;
+        self.seg_suffix = [0; N];
+        self.seg_pos = 0;
+        self.seg_prefix = 0;
         self.bass_lp.reset();
         self.bass_hold.reset();
         self.depth = 0.0;
