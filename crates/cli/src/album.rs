@@ -13,8 +13,8 @@
 
 use crate::cli::{AlbumArgs, LoudnessArg};
 use crate::common::{
-    load_chain, open_source, quantizer, resolve_preset, resolve_target, seed_for, short_name,
-    Progress, BLOCK,
+    fit_preset_to_rate, load_chain, open_source, quantizer, resolve_preset, resolve_target,
+    seed_for, short_name, Progress, BLOCK,
 };
 use crate::error::{Failure, Result};
 use crate::input::{AudioReader, FrameReader};
@@ -246,12 +246,6 @@ fn setup(args: &AlbumArgs) -> Result<Setup> {
         ));
     }
     let target = mode.map(|_| resolve_target(&args.target)).transpose()?;
-    let chain = match (args.master, &args.chain, &target) {
-        (true, Some(path), _) => Some(load_chain(path)?),
-        (true, None, Some(t)) => Some(resolve_preset(args.preset.as_deref())?.chain(t)),
-        (false, _, Some(_)) => Some(ChainConfig::default()),
-        _ => None,
-    };
     // Inputs: readable, mono or stereo.
     let mut infos = Vec::new();
     for p in &args.inputs {
@@ -271,6 +265,15 @@ fn setup(args: &AlbumArgs) -> Result<Setup> {
         CD_SAMPLE_RATE
     } else {
         infos[0].sample_rate
+    };
+    let chain = match (args.master, &args.chain, &target) {
+        (true, Some(path), _) => Some(load_chain(path)?),
+        (true, None, Some(t)) => Some(fit_preset_to_rate(
+            &resolve_preset(args.preset.as_deref())?.chain(t),
+            f64::from(rate),
+        )),
+        (false, _, Some(_)) => Some(ChainConfig::default()),
+        _ => None,
     };
     let channels = if args.cd || infos.iter().any(|i| i.channels == 2) {
         2

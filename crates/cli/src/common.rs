@@ -124,6 +124,22 @@ pub fn resolve_preset(name: Option<&str>) -> Result<Preset> {
     }
 }
 
+/// A preset's chain fitted to a sample rate: EQ bands the preset places at or above 0.45 fs
+/// (an "air" shelf at 12 kHz on a 22.05 kHz file) act on nothing that file can hold, so they
+/// are left out instead of failing the Nyquist check. Chain files are never changed this way:
+/// there such a band is an error the user should see.
+pub fn fit_preset_to_rate(chain: &ChainConfig, sample_rate: f64) -> ChainConfig {
+    use lathe::config::StageConfig;
+    let limit = 0.45 * sample_rate;
+    let mut c = chain.clone();
+    for stage in &mut c.stages {
+        if let StageConfig::Eq(eq) = stage {
+            eq.bands.retain(|b| b.freq_hz < limit);
+        }
+    }
+    c
+}
+
 /// Reads and validates a chain file.
 ///
 /// # Errors
@@ -424,6 +440,20 @@ mod tests {
         assert!(d("[[stage]]\ngain_db = 1.0\n").contains("missing `type`"));
         assert_eq!(diagnose_chain("this is not toml"), None);
         assert_eq!(diagnose_chain("[[stage]]\ntype = \"gain\"\n"), None);
+    }
+
+    #[test]
+    fn presets_fit_low_rates() {
+        let t = Target::by_name("spotify").unwrap();
+        for p in lathe::presets() {
+            for rate in [8_000.0, 11_025.0, 16_000.0, 22_050.0, 44_100.0] {
+                let c = fit_preset_to_rate(&p.chain(&t), rate);
+                lathe::MasteringChain::<2>::from_config(&c, rate, 512)
+                    .unwrap_or_else(|e| panic!("{} at {rate}: {e}", p.name()));
+            }
+        }
+        let full = Preset::Streaming.chain(&t);
+        assert_eq!(fit_preset_to_rate(&full, 48_000.0), full);
     }
 
     #[test]

@@ -7,8 +7,8 @@
 
 use crate::cli::MasterArgs;
 use crate::common::{
-    default_format, load_chain, open_source, quantizer, resolve_preset, resolve_target, seed_for,
-    short_name, Progress, BLOCK,
+    default_format, fit_preset_to_rate, load_chain, open_source, quantizer, resolve_preset,
+    resolve_target, seed_for, short_name, Progress, BLOCK,
 };
 use crate::error::{Failure, Result};
 use crate::input::{FrameReader, InputInfo};
@@ -99,8 +99,13 @@ fn master_stream<const CH: usize>(
     let fs = f64::from(rate);
     let format = job.format.unwrap_or_else(|| default_format(&info));
     let name = short_name(&job.input);
+    let chain = if job.chain_file.is_none() {
+        fit_preset_to_rate(&job.chain, fs)
+    } else {
+        job.chain.clone()
+    };
     let mut mastering = Box::new(
-        Mastering::<CH>::new(&job.chain, &job.target, fs, job.normalize_input)
+        Mastering::<CH>::new(&chain, &job.target, fs, job.normalize_input)
             .map_err(|e| chain_error(job, e))?,
     );
     let tap = || Tap::<CH>::new(fs).map_err(|e| Failure::file(&job.input, e));

@@ -256,6 +256,40 @@ fn mono_input_and_resampling() {
 }
 
 #[test]
+fn compressed_low_rate_inputs_with_every_preset() {
+    // 22.05 kHz MP3 and Ogg Vorbis: presets whose EQ reaches above the file's band still work.
+    let d = TempDir::new("lowrate");
+    let data = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    for name in ["sine-997hz-m20.mp3", "sine-997hz-m20.ogg"] {
+        for preset in ["transparent", "streaming", "loud", "broadcast", "podcast"] {
+            let out = d.join(&format!("{name}-{preset}.wav"));
+            lathe([
+                "master",
+                data.join(name).to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--preset",
+                preset,
+            ])
+            .ok();
+            let (spec, s) = read_wav(&out);
+            assert_eq!(
+                (spec.sample_rate, spec.channels, spec.bits_per_sample),
+                (22_050, 1, 24)
+            );
+            assert_eq!(s.len(), 66_150, "{name} {preset}");
+            let mut m = lathe::loudness::LoudnessMeter::<1>::new(22_050.0).unwrap();
+            m.process(&s.iter().map(|&x| [x]).collect::<Vec<_>>());
+            assert!(
+                (m.integrated_lufs() + 14.0).abs() <= 0.1,
+                "{name} {preset}: {}",
+                m.integrated_lufs()
+            );
+        }
+    }
+}
+
+#[test]
 fn batch_out_dir_report_and_plot() {
     let d = TempDir::new("batch");
     let outdir = d.join("out");
