@@ -29,34 +29,39 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Measure files: loudness (integrated, range, momentary and short-term maxima), true and
-    /// sample peak, PLR, stereo correlation, DC offset, clipping, and the problems they show.
+    /// Measure loudness, peaks, stereo image and problems of audio files.
     ///
-    /// One report per file, as a table or (--json) one JSON object per line. Readings of
+    /// Integrated loudness, loudness range, momentary and short-term maxima, true and sample
+    /// peak, PLR, stereo correlation, DC offset, clipping, and the problems they show. One report per file, as a table or (--json) one JSON object per line. Readings of
     /// silence (minus infinity) are null in JSON. Mono to 8 channels.
     Analyze(AnalyzeArgs),
-    /// Master files to a loudness target in two passes plus a model pass (streaming, any
-    /// length): the preset's chain (or --chain), then a true-peak limiter whose input gain is
-    /// solved so the output meets the target within 0.1 LU, its true peak at or under the
-    /// ceiling.
+    /// Master files to a loudness target (two passes plus a model pass, streaming).
+    ///
+    /// The preset's chain (or --chain), then a true-peak limiter whose input gain is solved so
+    /// the output meets the target within 0.1 LU, its true peak at or under the ceiling.
     ///
     /// The output keeps the input's sample rate, channel count and exact length (latency
     /// compensated: output frame n is input frame n) unless --sample-rate resamples. Mono or
     /// stereo.
     Master(MasterArgs),
-    /// Apply a chain file exactly as written: no loudness targeting, no added limiter. The
-    /// output is latency-compensated and exactly as long as the input.
+    /// Apply a chain file exactly as written (no loudness targeting).
+    ///
+    /// No added limiter, no trim. The output is latency-compensated and exactly as long as
+    /// the input.
     Process(ProcessArgs),
-    /// Sequence tracks into one continuous album file, in the order given: gaps or
-    /// crossfades, album fades, a CUE sheet, optionally each track as its own file, optional
-    /// album-consistent mastering and Red Book CD rules.
+    /// Sequence tracks into one album file with a CUE sheet.
+    ///
+    /// In the order given: gaps or crossfades, album fades, a CUE sheet, optionally each track
+    /// as its own file, album-consistent loudness or mastering, and Red Book CD rules.
     Album(AlbumArgs),
     /// List the delivery targets with their loudness, ceiling and source.
     Targets,
     /// List the presets with their chains (for the default target).
     Presets,
-    /// Synthesise a short multi-instrument mix, master it with the default preset and write
-    /// mix.wav, mastered.wav and before-after.png.
+    /// Master a synthesised demo mix and show before and after.
+    ///
+    /// Synthesises a 24 s multi-instrument mix in code, masters it with the default preset
+    /// and target, and writes mix.wav, mastered.wav and before-after.png.
     Demo(DemoArgs),
 }
 
