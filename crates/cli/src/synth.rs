@@ -107,7 +107,7 @@ pub fn demo_mix() -> Vec<[f32; 2]> {
             pl += (2.0 * PI * f0 / det * t).sin() + 0.3 * (2.0 * PI * 2.0 * f0 / det * t).sin();
             pr += (2.0 * PI * f0 * det * t).sin() + 0.3 * (2.0 * PI * 2.0 * f0 * det * t).sin();
         }
-        let pad = 0.045 * swell;
+        let pad = 0.08 * swell;
         // Arrangement: pad and hats alone for two bars, kick and bass from bar 3, the snare
         // (and the melody) from bar 5.
         let kick = if beat >= 8.0 { kick } else { 0.0 };
