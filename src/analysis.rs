@@ -4,14 +4,22 @@ use crate::error::Result;
 use crate::report::{AnalysisReport, BandBalance};
 use crate::targets::Target;
 use lathe_core::ProcessSpec;
-use lathe_eq::Crossover;
+use lathe_eq::{Crossover, CrossoverOrder};
 use lathe_loudness::LoudnessMeter;
 use lathe_stereo::CorrelationMeter;
 
 /// Magnitude counted as a clipped sample (-0.001 dBFS).
 pub const CLIP_LEVEL: f32 = 0.999_885;
-/// Spectrum-balance band edges in Hz.
+/// Spectrum-balance band edges in Hz (the top one is lowered to 0.4 fs at low sample rates,
+/// see [`balance_edges_hz`]).
 pub const BALANCE_EDGES_HZ: [f64; 3] = [150.0, 1_000.0, 5_000.0];
+
+/// The spectrum-balance band edges used at `sample_rate` Hz: [`BALANCE_EDGES_HZ`] with the top
+/// edge at most 0.4 fs, so every rate from 8 kHz up has four bands.
+pub fn balance_edges_hz(sample_rate: f64) -> [f64; 3] {
+    let [a, b, c] = BALANCE_EDGES_HZ;
+    [a, b, c.min(0.4 * sample_rate)]
+}
 const BALANCE_NAMES: [&str; 4] = ["low", "low-mid", "high-mid", "high"];
 
 /// Analyses audio block by block in bounded memory and produces an [`AnalysisReport`].
@@ -33,7 +41,10 @@ pub struct Analyzer<const CH: usize> {
     runs: u64,
     run_len: [u32; CH],
     non_finite: u64,
+    /// Linkwitz-Riley 2nd-order split of the mono sum (12 dB/oct is plenty for a balance
+    /// reading, at half the cost of LR4).
     splitter: Crossover<1, 4>,
+    edges: [f64; 3],
     band_energy: [f64; 4],
     clean: Vec<[f32; CH]>,
     stereo: Vec<[f32; 2]>,
@@ -53,8 +64,9 @@ impl<const CH: usize> Analyzer<CH> {
         } else {
             None
         };
-        let mut splitter = Crossover::new();
-        splitter.set_frequencies(&BALANCE_EDGES_HZ)?;
+        let edges = balance_edges_hz(sample_rate);
+        let mut splitter = Crossover::with_order(CrossoverOrder::Lr2);
+        splitter.set_frequencies(&edges)?;
         splitter.prepare(&spec)?;
         Ok(Self {
             sample_rate,
@@ -69,6 +81,7 @@ impl<const CH: usize> Analyzer<CH> {
             run_len: [0; CH],
             non_finite: 0,
             splitter,
+            edges,
             band_energy: [0.0; 4],
             clean: Vec::new(),
             stereo: Vec::new(),
@@ -155,11 +168,11 @@ impl<const CH: usize> Analyzer<CH> {
         let spectrum = (0..4)
             .map(|i| BandBalance {
                 name: BALANCE_NAMES[i],
-                lo_hz: if i == 0 { 0.0 } else { BALANCE_EDGES_HZ[i - 1] },
+                lo_hz: if i == 0 { 0.0 } else { self.edges[i - 1] },
                 hi_hz: if i == 3 {
                     self.sample_rate / 2.0
                 } else {
-                    BALANCE_EDGES_HZ[i]
+                    self.edges[i]
                 },
                 share_db: 10.0 * (self.band_energy[i] / total).log10(),
             })

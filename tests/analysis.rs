@@ -75,3 +75,30 @@ fn silence_reads_minus_infinity_and_nan_samples_are_counted() {
         assert!(json["integrated_lufs"].is_null());
     }
 }
+
+#[test]
+fn every_rate_from_8_to_384_khz_is_analysed_with_four_balance_bands() {
+    for fs in [8_000.0, 11_025.0, 22_050.0, 44_100.0, 96_000.0, 384_000.0] {
+        let mix = signals::music_like(fs, 4.0, -6.0, 2);
+        let mut a = Analyzer::<2>::new(fs).unwrap();
+        a.process(&mix);
+        let r = a.report(None);
+        assert!(r.integrated_lufs.is_finite(), "{fs}: {r:?}");
+        assert_eq!(r.spectrum.len(), 4);
+        for w in r.spectrum.windows(2) {
+            assert!(
+                w[0].hi_hz == w[1].lo_hz && w[0].lo_hz < w[0].hi_hz,
+                "{fs}: {:?}",
+                r.spectrum
+            );
+        }
+        assert!(r.spectrum[3].lo_hz < fs / 2.0, "{fs}: {:?}", r.spectrum);
+        // The shares are energy fractions of one mono sum: they add up to about 0 dB.
+        let total: f64 = r
+            .spectrum
+            .iter()
+            .map(|b| 10f64.powf(b.share_db / 10.0))
+            .sum();
+        assert!((10.0 * total.log10()).abs() < 1.0, "{fs}: {:?}", r.spectrum);
+    }
+}

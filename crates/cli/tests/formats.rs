@@ -170,7 +170,6 @@ fn rates_up_to_384k_and_up_to_8_channels() {
 }
 
 #[test]
-#[ignore = "the facade's Analyzer splits its spectrum balance at 5 kHz, above Nyquist at 8 kHz"]
 fn analyzes_8k() {
     let d = TempDir::new("8k");
     let x = sine(997.0, 0.1, 8_000, 2, 16_000);
@@ -186,7 +185,9 @@ fn analyzes_8k() {
         &x,
     );
     let v = analyze_one(&p);
-    assert!((lufs(&v) + 20.0).abs() < 0.15, "{v}");
+    // At 8 kHz the bilinear K-weighting (as BS.1770 and libebur128 design it) warps the shelf:
+    // a 1 kHz tone reads about 0.2 dB low there (documented in lathe-loudness).
+    assert!((lufs(&v) + 20.2).abs() < 0.1, "{v}");
 }
 
 #[test]
