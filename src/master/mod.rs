@@ -106,6 +106,7 @@ pub struct Mastering<const CH: usize> {
     peaks: TruePeakDetector<CH>,
     model: Option<LimiterModel>,
     scratch: Vec<[f32; CH]>,
+    peak_scratch: Vec<[f32; CH]>,
     // Render pass.
     gain_db: f64,
     slope: f64,
@@ -210,6 +211,7 @@ impl<const CH: usize> Mastering<CH> {
             peaks: TruePeakDetector::new(sample_rate),
             model: None,
             scratch: Vec::new(),
+            peak_scratch: Vec::new(),
             gain_db: 0.0,
             slope: 1.0,
             last_point: None,
@@ -241,11 +243,15 @@ impl<const CH: usize> Mastering<CH> {
                         .map(|f| f.map(|s| if s.is_finite() { s } else { 0.0 })),
                 );
                 pre.process(&mut self.scratch);
+                // True peaks a block at a time (the detector's vectorised path, bit-identical
+                // to frame-by-frame pushes).
+                self.peak_scratch.resize(self.scratch.len(), [0.0; CH]);
+                self.peaks.push_block(&self.scratch, &mut self.peak_scratch);
                 let weights = self.kweight.channel_weights();
-                for f in &self.scratch {
+                for (f, p) in self.scratch.iter().zip(&self.peak_scratch) {
                     let z = self.kweight.process_frame(f);
                     let e: f64 = z.iter().zip(weights.iter()).map(|(&z, &w)| w * z * z).sum();
-                    model.push(self.peaks.push_max(f), e);
+                    model.push(p.iter().fold(0.0f32, |a, &b| a.max(b)), e);
                 }
             }
             _ => {}
