@@ -36,6 +36,7 @@
 
 pub mod biquad;
 mod error;
+pub mod k_weighting;
 mod processor;
 mod smooth;
 pub mod true_peak;

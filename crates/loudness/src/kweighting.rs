@@ -2,62 +2,19 @@
 
 use lathe_core::{flush_denormal, Error, Result};
 
-/// Analog parameters of the stage-1 high shelf (as re-derived by libebur128; they reproduce the
-/// published 48 kHz coefficients).
-const SHELF_F0: f64 = 1_681.974_450_955_533;
-const SHELF_G_DB: f64 = 3.999_843_853_973_347;
-const SHELF_Q: f64 = 0.707_175_236_955_419_6;
-/// Exponent that turns the shelf's high-frequency gain into its mid-band gain.
-const SHELF_VB_EXP: f64 = 0.499_666_774_154_541_6;
-/// Analog parameters of the stage-2 high-pass (RLB weighting).
-const HP_F0: f64 = 38.135_470_876_024_44;
-const HP_Q: f64 = 0.500_327_037_323_877_3;
+use lathe_core::k_weighting::{high_pass_a0, k_weighting, REFERENCE_RATE};
 
 /// Biquad coefficients `[b0, b1, b2, a1, a2]` (a0 = 1).
 pub(crate) type Coeffs = [f64; 5];
 
-/// The sample rate of the published coefficient table, Hz.
-const REFERENCE_RATE: f64 = 48_000.0;
-
-/// `a0` of the bilinear high-pass at `sample_rate` (before normalisation).
-fn high_pass_a0(sample_rate: f64) -> f64 {
-    let k = libm::tan(core::f64::consts::PI * HP_F0 / sample_rate);
-    1.0 + k / HP_Q + k * k
-}
-
-/// Designs the two K-weighting stages for `sample_rate` Hz: `(shelf, high_pass)`, by the
-/// bilinear transform of the analog prototypes (BS.1770-4 §2.1; the parametrisation of
-/// libebur128). At 48 kHz this reproduces the published table to 1e-12.
-///
-/// The published high-pass keeps the numerator `[1, -2, 1]` un-normalised, which lifts its
-/// pass band by `20 log10 a0` = +0.043 dB at 48 kHz. Keeping `[1, -2, 1]` at every rate (as
-/// libebur128 and the `ebur128` crate do) would make that lift rate-dependent (+0.26 dB at
-/// 8 kHz, +0.022 dB at 96 kHz); BS.1770-4 asks other rates to reproduce the 48 kHz response,
-/// so the numerator is scaled by `a0(48 kHz) / a0(fs)`: every rate carries the same +0.043 dB
-/// as the table (the scale is exactly 1 at 48 kHz).
+/// The two K-weighting stages for `sample_rate` Hz as `(shelf, high_pass)` arrays: the design
+/// of [`lathe_core::k_weighting`] (BS.1770-4 §2.1, rate-consistent high-pass gain).
 pub(crate) fn design(sample_rate: f64) -> (Coeffs, Coeffs) {
-    let k = libm::tan(core::f64::consts::PI * SHELF_F0 / sample_rate);
-    let vh = libm::pow(10.0, SHELF_G_DB / 20.0);
-    let vb = libm::pow(vh, SHELF_VB_EXP);
-    let a0 = 1.0 + k / SHELF_Q + k * k;
-    let shelf = [
-        (vh + vb * k / SHELF_Q + k * k) / a0,
-        2.0 * (k * k - vh) / a0,
-        (vh - vb * k / SHELF_Q + k * k) / a0,
-        2.0 * (k * k - 1.0) / a0,
-        (1.0 - k / SHELF_Q + k * k) / a0,
-    ];
-    let k = libm::tan(core::f64::consts::PI * HP_F0 / sample_rate);
-    let a0 = high_pass_a0(sample_rate);
-    let g = high_pass_a0(REFERENCE_RATE) / a0;
-    let hp = [
-        g,
-        -2.0 * g,
-        g,
-        2.0 * (k * k - 1.0) / a0,
-        (1.0 - k / HP_Q + k * k) / a0,
-    ];
-    (shelf, hp)
+    let [s, h] = k_weighting(sample_rate);
+    (
+        [s.b0, s.b1, s.b2, s.a1, s.a2],
+        [h.b0, h.b1, h.b2, h.a1, h.a2],
+    )
 }
 
 /// Level difference, dB, between this design and one that keeps the high-pass numerator at
@@ -302,6 +259,10 @@ impl<const CH: usize> KWeighting<CH> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lathe_core::k_weighting::{
+        HIGH_PASS_F0_HZ as HP_F0, HIGH_PASS_Q as HP_Q, SHELF_F0_HZ as SHELF_F0,
+        SHELF_GAIN_DB as SHELF_G_DB, SHELF_Q, SHELF_VB_EXP,
+    };
 
     #[test]
     fn reproduces_the_published_48k_coefficients() {

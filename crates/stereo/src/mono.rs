@@ -1,8 +1,7 @@
 //! Mono compatibility: loudness lost in the mono fold-down, and out-of-phase detection.
 
 use crate::meter::StereoSums;
-use core::f64::consts::PI;
-use lathe_core::{Biquad, Coeffs, Error, Result, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+use lathe_core::{Biquad, Error, Result, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 
 /// Correlation below which content counts as out of phase (the same threshold the Lathe
 /// analysis report uses to flag a polarity-inverted channel).
@@ -33,41 +32,9 @@ pub enum Weighting {
     K,
 }
 
-/// The BS.1770-4 K-weighting stages for `sample_rate` Hz: `[shelf, high-pass]`.
-///
-/// Re-derived for any rate from the analog prototype (f0 = 1681.97 Hz, +4.0 dB, Q = 0.7072
-/// shelf; f0 = 38.135 Hz, Q = 0.5003 high-pass), as libebur128 does; at 48 kHz this gives the
-/// coefficients published in BS.1770-4 Table 1 and 2.
-pub fn k_weighting(sample_rate: f64) -> [Coeffs; 2] {
-    // Stage 1: high shelf.
-    let f0 = 1_681.974_450_955_533;
-    let g = 3.999_843_853_973_347;
-    let q = 0.707_175_236_955_419_6;
-    let k = libm::tan(PI * f0 / sample_rate);
-    let vh = libm::pow(10.0, g / 20.0);
-    let vb = libm::pow(vh, 0.499_666_774_154_541_6);
-    let a0 = 1.0 + k / q + k * k;
-    let shelf = Coeffs {
-        b0: (vh + vb * k / q + k * k) / a0,
-        b1: 2.0 * (k * k - vh) / a0,
-        b2: (vh - vb * k / q + k * k) / a0,
-        a1: 2.0 * (k * k - 1.0) / a0,
-        a2: (1.0 - k / q + k * k) / a0,
-    };
-    // Stage 2: RLB high-pass, numerator kept at [1, -2, 1].
-    let f0 = 38.135_470_876_024_44;
-    let q = 0.500_327_037_323_877_3;
-    let k = libm::tan(PI * f0 / sample_rate);
-    let a0 = 1.0 + k / q + k * k;
-    let high_pass = Coeffs {
-        b0: 1.0,
-        b1: -2.0,
-        b2: 1.0,
-        a1: 2.0 * (k * k - 1.0) / a0,
-        a2: (1.0 - k / q + k * k) / a0,
-    };
-    [shelf, high_pass]
-}
+/// The BS.1770-4 K-weighting stages for `sample_rate` Hz: `[shelf, high-pass]` (the design
+/// shared with the loudness meter, [`lathe_core::k_weighting::k_weighting`]).
+pub use lathe_core::k_weighting::k_weighting;
 
 /// The result of a [`MonoCompatibility`] analysis.
 #[derive(Debug, Clone, Copy, PartialEq)]
