@@ -123,27 +123,6 @@ impl CompressorParams {
     }
 }
 
-/// Checks the sample-rate dependent limits: the sidechain high-pass below Nyquist and the
-/// lookahead within the capacity.
-pub(crate) fn check_rate_dependent(
-    hpf: Option<f64>,
-    lookahead_ms: f64,
-    sample_rate: f64,
-    capacity: usize,
-) -> Result<usize> {
-    if let Some(f) = hpf {
-        Error::check_below_nyquist(f, sample_rate)?;
-    }
-    let n = lathe_core::ms_to_samples(lookahead_ms, sample_rate);
-    if n + 1 > capacity {
-        return Err(Error::CapacityExceeded {
-            needed: n + 1,
-            capacity,
-        });
-    }
-    Ok(n)
-}
-
 /// A feed-forward compressor after Giannoulis, Massberg and Reiss, "Digital Dynamic Range
 /// Compressor Design — A Tutorial and Analysis" (JAES 2012): the sidechain level (peak or RMS,
 /// after an optional high-pass) goes through the decibel-domain gain computer with a quadratic
@@ -221,17 +200,13 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
     pub fn set_params(&mut self, params: CompressorParams) -> Result<()> {
         params.validate()?;
         if self.prepared {
-            check_rate_dependent(
-                params.sidechain_hpf_hz,
-                params.lookahead_ms,
-                self.sample_rate,
-                N,
-            )?;
-            self.sidechain.configure(
+            self.sidechain.configure_for_rate(
                 params.sidechain_hpf_hz,
                 params.detector,
                 params.rms_window_ms,
+                params.lookahead_ms,
                 self.sample_rate,
+                N,
             )?;
         }
         self.params = params;
@@ -383,13 +358,13 @@ impl<const CH: usize, const N: usize> Processor<CH> for Compressor<CH, N> {
         spec.validate()?;
         let p = self.params;
         p.validate()?;
-        let lookahead =
-            check_rate_dependent(p.sidechain_hpf_hz, p.lookahead_ms, spec.sample_rate, N)?;
-        self.sidechain.configure(
+        let lookahead = self.sidechain.configure_for_rate(
             p.sidechain_hpf_hz,
             p.detector,
             p.rms_window_ms,
+            p.lookahead_ms,
             spec.sample_rate,
+            N,
         )?;
         self.sample_rate = spec.sample_rate;
         self.prepared = true;

@@ -1,6 +1,6 @@
 //! Downward expander and noise gate with hysteresis, hold and range.
 
-use crate::compressor::{check_rate_dependent, BLOCK, DEFAULT_LOOKAHEAD_CAPACITY, PARAM_RAMP_MS};
+use crate::compressor::{BLOCK, DEFAULT_LOOKAHEAD_CAPACITY, PARAM_RAMP_MS};
 use crate::curve::{Curve, ExpanderCurve};
 use crate::detector::{Ballistics, DetectorKind};
 use crate::fastmath::{self, DB_PER_LOG2};
@@ -178,17 +178,13 @@ impl<const CH: usize, const N: usize> Expander<CH, N> {
     pub fn set_params(&mut self, params: ExpanderParams) -> Result<()> {
         params.validate()?;
         if self.prepared {
-            check_rate_dependent(
-                params.sidechain_hpf_hz,
-                params.lookahead_ms,
-                self.sample_rate,
-                N,
-            )?;
-            self.sidechain.configure(
+            self.sidechain.configure_for_rate(
                 params.sidechain_hpf_hz,
                 params.detector,
                 params.rms_window_ms,
+                params.lookahead_ms,
                 self.sample_rate,
+                N,
             )?;
         }
         self.params = params;
@@ -301,13 +297,13 @@ impl<const CH: usize, const N: usize> Processor<CH> for Expander<CH, N> {
         spec.validate()?;
         let p = self.params;
         p.validate()?;
-        let lookahead =
-            check_rate_dependent(p.sidechain_hpf_hz, p.lookahead_ms, spec.sample_rate, N)?;
-        self.sidechain.configure(
+        let lookahead = self.sidechain.configure_for_rate(
             p.sidechain_hpf_hz,
             p.detector,
             p.rms_window_ms,
+            p.lookahead_ms,
             spec.sample_rate,
+            N,
         )?;
         self.sample_rate = spec.sample_rate;
         self.prepared = true;

@@ -4,7 +4,7 @@
 use crate::detector::DetectorKind;
 use crate::fastmath;
 use lathe_core::biquad::{high_pass, Biquad, Coeffs};
-use lathe_core::{flush_denormal_f32, one_pole_coeff, Result};
+use lathe_core::{flush_denormal_f32, one_pole_coeff, Error, Result};
 
 /// Q of the sidechain high-pass (Butterworth).
 pub(crate) const SIDECHAIN_HPF_Q: f64 = core::f64::consts::FRAC_1_SQRT_2;
@@ -113,6 +113,26 @@ impl<const CH: usize> Sidechain<CH> {
         Ok(())
     }
 
+    /// Checks the sample-rate dependent limits (the high-pass below Nyquist, the lookahead within
+    /// `capacity` frames), then [`configure`](Self::configure)s; returns the lookahead in
+    /// frames. Nothing changes on error.
+    ///
+    /// # Errors
+    /// [`Error::AboveNyquist`] for the high-pass, [`Error::CapacityExceeded`] for the lookahead.
+    pub(crate) fn configure_for_rate(
+        &mut self,
+        hpf_hz: Option<f64>,
+        kind: DetectorKind,
+        rms_window_ms: f64,
+        lookahead_ms: f64,
+        sample_rate: f64,
+        capacity: usize,
+    ) -> Result<usize> {
+        let lookahead = check_rate_dependent(hpf_hz, lookahead_ms, sample_rate, capacity)?;
+        self.configure(hpf_hz, kind, rms_window_ms, sample_rate)?;
+        Ok(lookahead)
+    }
+
     pub(crate) fn reset(&mut self) {
         self.hpf.reset();
         self.ms = [0.0; CH];
@@ -201,4 +221,25 @@ pub(crate) fn block_levels<const CH: usize>(
             *o = link_levels(d.map(|v| scale * fastmath::log2(v)), link);
         }
     }
+}
+
+/// Checks the sample-rate dependent limits: the sidechain high-pass below Nyquist and the
+/// lookahead within the capacity.
+fn check_rate_dependent(
+    hpf: Option<f64>,
+    lookahead_ms: f64,
+    sample_rate: f64,
+    capacity: usize,
+) -> Result<usize> {
+    if let Some(f) = hpf {
+        Error::check_below_nyquist(f, sample_rate)?;
+    }
+    let n = lathe_core::ms_to_samples(lookahead_ms, sample_rate);
+    if n + 1 > capacity {
+        return Err(Error::CapacityExceeded {
+            needed: n + 1,
+            capacity,
+        });
+    }
+    Ok(n)
 }
