@@ -641,6 +641,7 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         let hold =
             (BASS_HOLD_FACTOR * self.window).max(ms_to_samples(BASS_MIN_HOLD_MS, spec.sample_rate));
         self.bass_hold.set_hold(hold);
+        self.true_peak = TruePeak8x::for_sample_rate(spec.sample_rate);
         self.apply();
         self.reset();
         Ok(())

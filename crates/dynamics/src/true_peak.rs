@@ -15,8 +15,10 @@
 //! 0.2 dB above it (tested).
 //!
 //! The reading is also never below the loudness meter's: a second Annex 2 detector runs on the
-//! base-rate signal itself (at 4x, which reads at least as high as the 2x a meter uses from
-//! 96 kHz on), and each frame's reading is the larger of the two. The short Annex 2
+//! base-rate signal itself (at 4x), and each frame's reading is the larger of the two. (From
+//! 96 kHz on a meter reads 2x with 24-tap phases: every point of its grid is also on the 8x
+//! grid, where the half-band stage is at least as accurate, so the 8x reading covers it; the
+//! limiter tests meter the output at 44.1, 48 and 96 kHz.) The short Annex 2
 //! interpolator can read full-band content (white-noise hi-hats after heavy limiting) a few
 //! tenths of a dB *above* the 8x value; taking the maximum keeps the limiter's output at or
 //! under the ceiling as `lathe-loudness` meters it too, so the limiter and the meter agree.
@@ -27,7 +29,7 @@
 //! peak of its input.
 
 use crate::oversampling::{fir_symmetric, half_band_taps};
-use lathe_core::true_peak::DETECTOR_DELAY;
+use lathe_core::true_peak::{DETECTOR_DELAY, DETECTOR_DELAY_2X};
 use lathe_core::TruePeakDetector;
 
 /// `K` of the half-band stage (`4K + 3` taps).
@@ -56,12 +58,16 @@ const BLOCK: usize = 64;
 const EXTRA: usize = 8;
 /// Input history per channel.
 const HIST: usize = TAPS - 1 + EXTRA;
-/// 2x samples (and base-rate samples) an Annex 2 window holds besides the newest one.
+/// 2x samples an Annex 2 window (4x) holds besides the newest one.
 const ANNEX2_KEEP: usize = 2 * DETECTOR_DELAY - 1;
+/// Base-rate samples the meter's window holds besides the newest one, at most (2x from 96 kHz).
+const METER_KEEP_MAX: usize = 2 * DETECTOR_DELAY_2X - 1;
 /// Offset in the block buffer (history first) of the 2x sample pushed second for frame 0 (the
-/// input `K` frames back), and of the base-rate sample fed to the meter for frame 0.
+/// input `K` frames back).
 const DIRECT: usize = EXTRA + TAPS - 1 - K;
-const BASE: usize = DIRECT + METER_ADVANCE;
+// The meter's window (fed ahead of the 2x stream by its extra delay) stays inside the buffer.
+const _: () = assert!(DIRECT + DETECTOR_DELAY_2X - DETECTOR_DELAY / 2 <= HIST);
+const _: () = assert!(DIRECT + DETECTOR_DELAY_2X - DETECTOR_DELAY / 2 >= METER_KEEP_MAX);
 /// Mid-points before a block that its Annex 2 windows reach.
 const MID_TAIL: usize = DETECTOR_DELAY - 1;
 
@@ -96,6 +102,11 @@ pub struct TruePeak8x<const CH: usize> {
     annex2: TruePeakDetector<CH>,
     /// The meter's own reading: the Annex 2 detector on the base-rate signal.
     meter: TruePeakDetector<CH>,
+    /// Offset in the block buffer of the base-rate sample fed to the meter for frame 0: its
+    /// readings (delayed by its latency) land on the same frames as the 8x readings.
+    base: usize,
+    /// Base-rate samples the meter's window holds besides the newest one.
+    meter_keep: usize,
     prev: [f32; 2],
     /// Readings at or under this may be replaced by a bound at or under it.
     threshold: f32,
@@ -107,11 +118,6 @@ pub struct TruePeak8x<const CH: usize> {
     /// Largest absolute mid-point (over channels) of the last `MID_TAIL` frames, or more.
     mid_tail: f32,
 }
-
-/// How many frames earlier than the 2x stream the base-rate detector is fed, so that its
-/// readings (delayed by `DETECTOR_DELAY` base frames, against `DETECTOR_DELAY / 2` for the 2x
-/// stream) land on the same frames as the 8x readings.
-const METER_ADVANCE: usize = DETECTOR_DELAY - DETECTOR_DELAY / 2;
 
 impl<const CH: usize> Default for TruePeak8x<CH> {
     fn default() -> Self {
@@ -147,8 +153,17 @@ fn abs_max(x: &[f32]) -> f32 {
 }
 
 impl<const CH: usize> TruePeak8x<CH> {
-    /// A cleared detector (the same at every sample rate: always 8x), threshold 0.
+    /// A cleared detector for 48 kHz, threshold 0 (see
+    /// [`for_sample_rate`](Self::for_sample_rate)).
     pub fn new() -> Self {
+        Self::for_sample_rate(48_000.0)
+    }
+
+    /// A cleared detector for `sample_rate` Hz, threshold 0. The 8x stage is the same at every
+    /// rate; the meter stage interpolates as `lathe-loudness` does at that rate (4x below
+    /// 96 kHz, 2x with 24-tap phases below 192 kHz), and 4x from 192 kHz (where a meter reads
+    /// the samples only).
+    pub fn for_sample_rate(sample_rate: f64) -> Self {
         let mut full = [0.0f64; 4 * K + 3];
         half_band_taps(K, BETA, &mut full);
         let mut taps = [0.0f32; TAPS];
@@ -161,15 +176,22 @@ impl<const CH: usize> TruePeak8x<CH> {
         }
         // 48 kHz makes the Annex 2 detector interpolate 4x, whatever the real rate.
         let annex2 = TruePeakDetector::new(48_000.0);
+        let meter = if (96_000.0..192_000.0).contains(&sample_rate) {
+            TruePeakDetector::new(sample_rate)
+        } else {
+            annex2.clone()
+        };
         let l1: f64 = taps.iter().map(|&t| libm::fabs(f64::from(t))).sum();
         // The Annex 2 bound already carries a margin; this one covers the rounding of the
         // half-band's 64-term sums (relative 2^-18 at most).
-        let annex2_bound = annex2.interval_bound();
+        let annex2_bound = annex2.interval_bound().max(meter.interval_bound());
         let input_bound = (f64::from(annex2_bound) * l1.max(1.0) * 1.001) as f32;
         Self {
             taps,
             hist: [[0.0; HIST]; CH],
-            meter: annex2.clone(),
+            base: DIRECT + meter.latency() - DETECTOR_DELAY / 2,
+            meter_keep: 2 * meter.latency() - 1,
+            meter,
             annex2,
             prev: [0.0; 2],
             threshold: 0.0,
@@ -249,7 +271,8 @@ impl<const CH: usize> TruePeak8x<CH> {
             // histories from the block's last frames (the mid-points of the last
             // `DETECTOR_DELAY` frames, recomputed; `EXTRA` covers a short block).
             let mut stream = [[0.0f32; CH]; 2 * DETECTOR_DELAY];
-            let mut base = [[0.0f32; CH]; ANNEX2_KEEP];
+            let mut base = [[0.0f32; CH]; METER_KEEP_MAX];
+            let base = &mut base[..self.meter_keep];
             let mut tail = 0.0f32;
             for (ch, buf) in bufs.iter().enumerate() {
                 let first = EXTRA + n - DETECTOR_DELAY;
@@ -261,11 +284,11 @@ impl<const CH: usize> TruePeak8x<CH> {
                 }
                 tail = tail.max(abs_max(&mid[DETECTOR_DELAY - MID_TAIL..]));
                 for (j, b) in base.iter_mut().enumerate() {
-                    b[ch] = buf[BASE + n - ANNEX2_KEEP + j];
+                    b[ch] = buf[self.base + n - self.meter_keep + j];
                 }
             }
             self.annex2.advance(&stream);
-            self.meter.advance(&base);
+            self.meter.advance(base);
             self.mid_tail = tail;
             self.fill_bound(bound, out);
             return;
@@ -289,18 +312,18 @@ impl<const CH: usize> TruePeak8x<CH> {
             }
             peak2x = peak2x
                 .max(abs_max(&mid[..n]))
-                .max(abs_max(&buf[BASE - ANNEX2_KEEP..BASE + n]))
+                .max(abs_max(&buf[self.base - self.meter_keep..self.base + n]))
                 .max(abs_max(&buf[DIRECT - DETECTOR_DELAY..DIRECT + n]));
             tail = tail.max(abs_max(&mid[n.saturating_sub(MID_TAIL)..n]));
         }
         self.mid_tail = tail;
         let bound = peak2x * self.annex2_bound;
         let streams: [&[f32]; CH] = core::array::from_fn(|ch| &stream[ch][..2 * n]);
-        let bases: [&[f32]; CH] = core::array::from_fn(|ch| &bufs[ch][BASE..BASE + n]);
+        let bases: [&[f32]; CH] = core::array::from_fn(|ch| &bufs[ch][self.base..self.base + n]);
         if bound <= self.threshold {
             let mut frames2x = [[0.0f32; CH]; ANNEX2_KEEP];
-            let mut frames1x = [[0.0f32; CH]; ANNEX2_KEEP];
-            let (k2, k1) = ((2 * n).min(ANNEX2_KEEP), n.min(ANNEX2_KEEP));
+            let mut frames1x = [[0.0f32; CH]; METER_KEEP_MAX];
+            let (k2, k1) = ((2 * n).min(ANNEX2_KEEP), n.min(self.meter_keep));
             for ch in 0..CH {
                 for (f, &v) in frames2x.iter_mut().zip(&streams[ch][2 * n - k2..]) {
                     f[ch] = v;
@@ -369,5 +392,44 @@ mod tests {
             }
         }
         assert!((m - 0.5).abs() < 0.001, "{m}");
+    }
+
+    #[test]
+    fn readings_cover_the_meter_of_the_same_rate() {
+        // White noise with bursts, so both the skip paths and the full path run; every 8x
+        // reading must be at least the rate's own BS.1770-4 meter reading of that frame.
+        for fs in [44_100.0, 48_000.0, 96_000.0, 176_400.0, 192_000.0] {
+            let mut seed = 7u64;
+            let mut x = [[0.0f32; 2]; 3_000];
+            for (n, f) in x.iter_mut().enumerate() {
+                let g = if (n / 400) % 2 == 0 { 0.9 } else { 0.01 };
+                for s in f.iter_mut() {
+                    seed = seed
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    *s = g * (((seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0);
+                }
+            }
+            let mut meter = TruePeakDetector::<2>::new(fs);
+            let delay = meter.latency();
+            let metered: [f32; 3_000] = core::array::from_fn(|i| meter.push_max(&x[i]));
+            for threshold in [0.0f32, 0.5] {
+                let mut d = TruePeak8x::<2>::for_sample_rate(fs);
+                d.set_threshold(threshold);
+                let mut got = [0.0f32; 3_000];
+                for (c, o) in x.chunks(37).zip(got.chunks_mut(37)) {
+                    d.push_block(c, o);
+                }
+                // The meter's reading pushed with frame m covers frame m - delay; ours pushed
+                // with frame n covers frame n - TRUE_PEAK_8X_DELAY.
+                for (n, &g) in got.iter().enumerate().skip(TRUE_PEAK_8X_DELAY) {
+                    let frame = n - TRUE_PEAK_8X_DELAY;
+                    let m = metered[(frame + delay).min(2_999)];
+                    if m > threshold {
+                        assert!(g >= m, "{fs} Hz frame {frame}: {g} < meter {m}");
+                    }
+                }
+            }
+        }
     }
 }
