@@ -4,6 +4,8 @@
 //! processed, [`EXIT_USAGE`] (2) the command line is wrong (clap's own errors use 2 as well).
 //! Panics never reach the user as a backtrace: they end as `error: internal error: ...` and
 //! exit code 1.
+//! An interrupt (Ctrl-C, SIGTERM) removes the temporary output files and exits with
+//! [`EXIT_INTERRUPTED`](crate::output::EXIT_INTERRUPTED) (130).
 
 use crate::cli::{Cli, Command};
 use crate::common::Progress;
@@ -54,6 +56,10 @@ fn usage_error(msg: &str) -> i32 {
 
 /// Runs the program with the process's arguments; returns the exit code.
 pub fn main() -> i32 {
+    if let Err(e) = crate::output::remove_temporaries_on_interrupt() {
+        print_error(&e);
+        return EXIT_FAILURE;
+    }
     main_with_args(std::env::args_os())
 }
 

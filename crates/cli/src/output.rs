@@ -6,12 +6,17 @@
 //! dither with noise shaping), except that frames of digital silence (every channel exactly
 //! 0.0, e.g. album gaps) stay digital silence instead of becoming dither noise; float output
 //! is written as it is.
+//!
+//! An interrupt (Ctrl-C, SIGINT or SIGTERM) ends the process without unwinding, so the binary
+//! installs [`remove_temporaries_on_interrupt`]: every temporary file still in the making is
+//! removed before the process exits with code 130.
 
 use crate::error::{Failure, Result};
 use std::fs::{File, OpenOptions};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Sample format of a written WAV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +75,42 @@ const MAX_WAV_DATA: u64 = u32::MAX as u64 - 1024;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Temporary files of outputs not yet committed or dropped.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
+    PENDING.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn forget_pending(temp: &Path) {
+    let mut p = pending();
+    if let Some(i) = p.iter().position(|t| t == temp) {
+        p.swap_remove(i);
+    }
+}
+
+/// Exit code after an interrupt (128 + SIGINT, the shell convention).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// Installs a handler for Ctrl-C (SIGINT) and SIGTERM that removes every temporary output
+/// file still in the making, prints `error: interrupted` and exits with [`EXIT_INTERRUPTED`].
+/// Targets are untouched: an output is either complete (already renamed into place) or absent.
+///
+/// # Errors
+/// When a handler cannot be installed (e.g. one is already installed in this process).
+pub fn remove_temporaries_on_interrupt() -> Result<()> {
+    ctrlc::set_handler(|| {
+        // Hold the lock while exiting, so no output is renamed or registered meanwhile.
+        let p = pending();
+        for temp in p.iter() {
+            let _ = std::fs::remove_file(temp);
+        }
+        eprintln!("error: interrupted");
+        std::process::exit(EXIT_INTERRUPTED);
+    })
+    .map_err(|e| Failure::general(format!("cannot install the interrupt handler: {e}")))
+}
+
 /// An output file in the making: a temporary file beside the target, renamed into place by
 /// [`commit`](OutputFile::commit), removed if dropped before.
 #[derive(Debug)]
@@ -111,6 +152,8 @@ impl OutputFile {
         loop {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
             let temp = dir.join(format!(".{name}.lathe-{}-{n}{suffix}", std::process::id()));
+            // Registered before it exists, so an interrupt never leaves it behind.
+            pending().push(temp.clone());
             match OpenOptions::new().write(true).create_new(true).open(&temp) {
                 Ok(_) => {
                     return Ok(Self {
@@ -119,12 +162,16 @@ impl OutputFile {
                         committed: false,
                     })
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    forget_pending(&temp);
+                    continue;
+                }
                 Err(e) => {
+                    forget_pending(&temp);
                     return Err(Failure::file(
                         target,
                         format!("cannot create a file in {}: {e}", dir.display()),
-                    ))
+                    ));
                 }
             }
         }
@@ -187,12 +234,17 @@ impl OutputFile {
     /// # Errors
     /// I/O errors; the temporary file is removed.
     pub fn commit(mut self) -> Result<()> {
-        std::fs::rename(&self.temp, &self.target).map_err(|e| {
-            Failure::file(
-                &self.target,
-                format!("cannot move the output into place: {e}"),
-            )
-        })?;
+        {
+            // Under the lock: an interrupt handler waits until the rename is done.
+            let _guard = pending();
+            std::fs::rename(&self.temp, &self.target).map_err(|e| {
+                Failure::file(
+                    &self.target,
+                    format!("cannot move the output into place: {e}"),
+                )
+            })?;
+        }
+        forget_pending(&self.temp);
         self.committed = true;
         if let Some(dir) = self.target.parent().filter(|d| !d.as_os_str().is_empty()) {
             // Make the rename durable; not every platform can open a directory.
@@ -208,6 +260,7 @@ impl Drop for OutputFile {
     fn drop(&mut self) {
         if !self.committed {
             let _ = std::fs::remove_file(&self.temp);
+            forget_pending(&self.temp);
         }
     }
 }

@@ -477,3 +477,64 @@ fn files_are_handled_safely() {
     assert!(!outdir.join("silent.wav").exists());
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }
+
+/// Ctrl-C in the middle of a job: the temporary output is removed, no output appears, the
+/// input is untouched, and the exit code is 130.
+#[cfg(unix)]
+#[test]
+fn an_interrupt_leaves_no_partial_or_temporary_file() {
+    use std::process::{Command, Stdio};
+    let d = TempDir::new("interrupt");
+    let input = d.join("in.wav");
+    // Long enough (two minutes of noise) that the job is still running when interrupted.
+    let n = 120 * RATE as usize;
+    let l = lathe_testkit::signals::white_noise(0.1, 1, n);
+    let frames: Vec<[f32; 2]> = l.iter().map(|&s| [s, -s]).collect();
+    write_stereo(&input, RATE, Enc::F32, &frames);
+    let before = std::fs::read(&input).unwrap();
+    let out = d.join("out.wav");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lathe"))
+        .arg("master")
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the temporary file beside the output, then interrupt.
+    let start = std::time::Instant::now();
+    let mut seen = false;
+    while start.elapsed() < std::time::Duration::from_secs(60) {
+        if d.files().iter().any(|f| f.contains(".lathe-")) {
+            seen = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(seen, "the temporary output never appeared");
+    let kill = Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let result = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(130), "stderr: {stderr}");
+    assert!(stderr.contains("error: interrupted"), "stderr: {stderr}");
+    assert_eq!(
+        d.files(),
+        vec!["in.wav".to_string()],
+        "only the input is left"
+    );
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        before,
+        "the input is untouched"
+    );
+}
