@@ -85,6 +85,12 @@ impl Preset {
             .find(|p| p.name().eq_ignore_ascii_case(name))
     }
 
+    /// The preset's chain for `target` at `sample_rate` Hz: [`chain`](Self::chain) fitted with
+    /// [`fit_chain_to_rate`], so it prepares at any rate from 8 kHz up.
+    pub fn chain_for_rate(self, target: &Target, sample_rate: f64) -> ChainConfig {
+        fit_chain_to_rate(&self.chain(target), sample_rate)
+    }
+
     /// The preset's chain for `target`. The chain ends with a gain stage (set by the mastering
     /// pass) and a true-peak limiter at the target's ceiling.
     pub fn chain(self, target: &Target) -> ChainConfig {
@@ -254,10 +260,52 @@ impl Preset {
     }
 }
 
+/// A preset's chain fitted to a sample rate (Hz): EQ bands placed at or above 0.45 fs (an "air"
+/// shelf at 12 kHz on a 22.05 kHz file) act on nothing that file can hold, so they are left out
+/// instead of failing the Nyquist check. Meant for preset chains; a chain a user wrote by hand
+/// should keep such a band as the error it is.
+pub fn fit_chain_to_rate(chain: &ChainConfig, sample_rate: f64) -> ChainConfig {
+    let limit = 0.45 * sample_rate;
+    let mut c = chain.clone();
+    for stage in &mut c.stages {
+        if let StageConfig::Eq(eq) = stage {
+            eq.bands.retain(|b| b.freq_hz < limit);
+        }
+    }
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::targets::TARGETS;
+
+    #[test]
+    fn every_preset_prepares_at_every_rate() {
+        let t = Target::by_name("spotify").unwrap();
+        for p in PRESETS {
+            for rate in [
+                8_000.0, 11_025.0, 22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0,
+            ] {
+                let c = p.chain_for_rate(&t, rate);
+                crate::MasteringChain::<2>::from_config(&c, rate, 512)
+                    .unwrap_or_else(|e| panic!("{} at {rate} Hz: {e}", p.name()));
+                // Only bands that cannot act are dropped.
+                let kept = |c: &ChainConfig| -> usize {
+                    c.stages
+                        .iter()
+                        .map(|s| match s {
+                            StageConfig::Eq(e) => e.bands.len(),
+                            _ => 0,
+                        })
+                        .sum()
+                };
+                if rate >= 44_100.0 {
+                    assert_eq!(kept(&c), kept(&p.chain(&t)), "{} at {rate}", p.name());
+                }
+            }
+        }
+    }
 
     #[test]
     fn every_preset_is_valid_for_every_target_and_ends_in_the_ceiling() {

@@ -124,21 +124,7 @@ pub fn resolve_preset(name: Option<&str>) -> Result<Preset> {
     }
 }
 
-/// A preset's chain fitted to a sample rate: EQ bands the preset places at or above 0.45 fs
-/// (an "air" shelf at 12 kHz on a 22.05 kHz file) act on nothing that file can hold, so they
-/// are left out instead of failing the Nyquist check. Chain files are never changed this way:
-/// there such a band is an error the user should see.
-pub fn fit_preset_to_rate(chain: &ChainConfig, sample_rate: f64) -> ChainConfig {
-    use lathe::config::StageConfig;
-    let limit = 0.45 * sample_rate;
-    let mut c = chain.clone();
-    for stage in &mut c.stages {
-        if let StageConfig::Eq(eq) = stage {
-            eq.bands.retain(|b| b.freq_hz < limit);
-        }
-    }
-    c
-}
+pub use lathe::presets::fit_chain_to_rate as fit_preset_to_rate;
 
 /// Reads and validates a chain file.
 ///
