@@ -242,13 +242,14 @@ pub fn open_source(
 ) -> Result<(InputInfo, Box<dyn BlockSource + Send>)> {
     let reader = AudioReader::open(path)?;
     let info = reader.info().clone();
-    match rate {
+    let source: Box<dyn BlockSource + Send> = match rate {
         Some(r) if r != info.sample_rate => {
-            let src = Resampled::new(Box::new(reader), r).map_err(|e| e.on(path))?;
-            Ok((info, Box::new(src)))
+            Box::new(Resampled::new(Box::new(reader), r).map_err(|e| e.on(path))?)
         }
-        _ => Ok((info, Box::new(reader))),
-    }
+        _ => Box::new(reader),
+    };
+    // Decoding (and resampling) run ahead on their own thread.
+    Ok((info, Box::new(crate::prefetch::Prefetch::new(source)?)))
 }
 
 /// The facade's TPDF dither with Lipshitz noise shaping as the WAV writer's quantiser.
