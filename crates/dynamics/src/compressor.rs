@@ -1,16 +1,42 @@
 //! Feed-forward compressor (Giannoulis, Massberg, Reiss, JAES 2012).
 
 use crate::curve::{CompressorCurve, Curve};
-use crate::detector::{Ballistics, DetectorKind};
+use crate::detector::{run_ballistics, run_chain, with_chain, Ballistics, DetectorKind};
 use crate::fastmath::{self, DB_PER_LOG2};
-use crate::sidechain::{block_levels, max_level, Delay, Sidechain};
+use crate::sidechain::{self, block_levels, peak_level, Delay, Sidechain};
 use lathe_core::{Error, ProcessSpec, Processor, Result, Smoothed};
 
 /// Ramp length of smoothed parameter changes (threshold, ratio, knee, makeup, mix), in ms.
 pub const PARAM_RAMP_MS: f64 = 20.0;
 
-/// Frames per block of the vectorised inner loops.
+/// Frames per block of the vectorised inner loops; blocks are aligned to a grid of this many
+/// frames counted from the last reset, on which the recursive states are flushed of
+/// denormals, so the output does not depend on how the audio is split into blocks.
 pub(crate) const BLOCK: usize = 64;
+
+/// Frames from a frame count to the next point of the [`BLOCK`] grid.
+#[inline(always)]
+pub(crate) fn to_grid(frames: u32) -> usize {
+    BLOCK - (frames as usize % BLOCK)
+}
+
+/// Per-block working buffers, kept in the processor so they need no clearing.
+#[derive(Debug, Clone)]
+pub(crate) struct Scratch<const CH: usize> {
+    /// Per-channel detector values, levels, reductions and gains.
+    pub(crate) ch: [[f32; CH]; BLOCK],
+    /// Linked detector values, reductions and gains.
+    pub(crate) linked: [f32; BLOCK],
+}
+
+impl<const CH: usize> Scratch<CH> {
+    pub(crate) const fn new() -> Self {
+        Self {
+            ch: [[0.0; CH]; BLOCK],
+            linked: [0.0; BLOCK],
+        }
+    }
+}
 
 /// Default lookahead capacity of [`Compressor`] and [`Expander`](crate::Expander), in frames:
 /// 10 ms at 384 kHz (4096 frames).
@@ -154,14 +180,17 @@ pub struct Compressor<const CH: usize, const N: usize = DEFAULT_LOOKAHEAD_CAPACI
     delay: Delay<CH, N>,
     sidechain: Sidechain<CH>,
     ballistics: [Ballistics; CH],
-    curve: Curve,
+    gain_computer: GainComputer,
     threshold: Smoothed,
     ratio: Smoothed,
     knee: Smoothed,
     makeup: Smoothed,
     mix: Smoothed,
-    /// Frames processed (for the fixed denormal-flush schedule).
+    /// Detector values at or below this (linear; mean squares for RMS) give no reduction.
+    quiet: f32,
+    /// Frames processed since the reset (for the fixed block grid).
     frames: u32,
+    scratch: Scratch<CH>,
 }
 
 impl<const CH: usize, const N: usize> Compressor<CH, N> {
@@ -169,21 +198,25 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
     /// [`prepare`](Processor::prepare) and [`set_params`](Self::set_params).
     pub fn new(params: CompressorParams) -> Self {
         let p = params;
-        Self {
+        let mut c = Self {
             params,
             sample_rate: 48_000.0,
             prepared: false,
             delay: Delay::new(),
             sidechain: Sidechain::new(),
             ballistics: [Ballistics::default(); CH],
-            curve: Curve::compressor(p.threshold_db, p.ratio.max(1.0), p.knee_db),
+            gain_computer: GainComputer::new(p.threshold_db, p.ratio, p.knee_db, 1.0),
             threshold: Smoothed::new(p.threshold_db),
             ratio: Smoothed::new(p.ratio),
             knee: Smoothed::new(p.knee_db),
             makeup: Smoothed::new(p.total_makeup_db()),
             mix: Smoothed::new(p.mix),
+            quiet: 0.0,
             frames: 0,
-        }
+            scratch: Scratch::new(),
+        };
+        c.update_curve();
+        c
     }
 
     /// The parameters in use (the targets of any ramp in progress).
@@ -240,11 +273,22 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
     }
 
     fn update_curve(&mut self) {
-        self.curve = Curve::compressor(
+        let (t, r, k) = (
             self.threshold.current(),
             self.ratio.current(),
             self.knee.current(),
         );
+        let scale = f64::from(self.sidechain.log_scale());
+        self.gain_computer = GainComputer::new(t, r, k, scale);
+        debug_assert!(self
+            .gain_computer
+            .agrees_with(&Curve::compressor(t, r.max(1.0), k)));
+        // Below the knee the reduction is exactly 0. The bound keeps a margin (1e-3 dB) far
+        // larger than the error of the fast log2, so that every value at or below it gives 0
+        // from the curve too, and skipping the curve changes nothing.
+        let below_db = t - 0.5 * k - 1e-3;
+        let log2_amp = below_db / DB_PER_LOG2 / f64::from(self.sidechain.log_scale());
+        self.quiet = libm::exp2(log2_amp) as f32;
     }
 
     fn is_smoothing(&self) -> bool {
@@ -255,95 +299,228 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
             || self.mix.is_smoothing()
     }
 
-    /// Processes up to [`BLOCK`] frames with constant curve, makeup (log2 units) and mix.
-    /// The detector, the curve and the exponential run as loops over the block (they
-    /// vectorise); only the ballistics are sequential.
+    /// Processes up to [`BLOCK`] frames (not crossing the grid) with constant curve, makeup
+    /// (log2 units) and mix.
     #[inline(always)]
     fn run_block(&mut self, frames: &mut [[f32; CH]], link: f32, makeup: f32, mix: f32) {
-        let n = frames.len().min(BLOCK);
-        let frames = &mut frames[..n];
-        let mut det = [[0.0f32; CH]; BLOCK];
-        self.sidechain.detect(frames, &mut det[..n]);
-        let scale = self.sidechain.log_scale();
-        let curve = self.curve;
-        let mut g = [[0.0f32; CH]; BLOCK];
-        if link >= 1.0 {
-            // Linked: one flat level per frame, the loudest channel's.
-            let mut r = [0.0f32; BLOCK];
-            for (r, d) in r[..n].iter_mut().zip(&det[..n]) {
-                *r = max_level(d);
-            }
-            for r in r[..n].iter_mut() {
-                *r = curve.compress(scale * fastmath::log2(*r));
-            }
-            let b = &mut self.ballistics[0];
-            for (i, r) in r[..n].iter_mut().enumerate() {
-                *r = b.step(*r);
-                // Denormal flush on a fixed schedule of frames, whatever the block size.
-                if self.frames.wrapping_add(i as u32 + 1) & 63 == 0 {
-                    b.flush();
-                }
-            }
-            for r in r[..n].iter_mut() {
-                *r = fastmath::exp2(makeup - *r);
-            }
-            for (g, &r) in g[..n].iter_mut().zip(&r[..n]) {
-                *g = [r; CH];
+        let n = frames.len();
+        debug_assert!(n <= to_grid(self.frames));
+        self.frames = self.frames.wrapping_add(n as u32);
+        let flush = self.frames as usize % BLOCK == 0;
+        let gp = GainPath {
+            gc: self.gain_computer,
+            makeup,
+            mix,
+        };
+        if link >= 1.0 || CH == 1 {
+            self.run_linked(frames, &gp, flush);
+        } else {
+            self.run_unlinked(frames, &gp, link, flush);
+        }
+    }
+
+    /// Linked: one level per frame (the loudest channel's), one set of ballistics, one gain.
+    /// Each stage is a plain loop over the block: detector and gain computer (vectorised),
+    /// the ballistics' dependency chain (sequential), exponential and gains (vectorised).
+    #[inline(always)]
+    fn run_linked(&mut self, frames: &mut [[f32; CH]], gp: &GainPath, flush: bool) {
+        let n = frames.len();
+        let Some([b]) = self.ballistics.first_chunk_mut::<1>() else {
+            return;
+        };
+        let r = &mut self.scratch.linked[..n];
+        let raw = self.sidechain.is_plain_peak();
+        if !raw {
+            self.sidechain
+                .detect_linked(frames, &mut self.scratch.ch[..n], r, flush);
+        }
+        // At rest and below the knee throughout: the gain is constant (exactly: see
+        // `update_curve`), and the ballistics stay at rest.
+        let quiet = b.is_at_rest()
+            && if raw {
+                loudest_at_most(frames.as_flattened(), self.quiet)
+            } else {
+                loudest_at_most(r, self.quiet)
+            };
+        if quiet {
+            self.delay.process(frames);
+            apply_constant(frames, gp.gain(0.0, gp.mix < 1.0));
+            return;
+        }
+        if raw {
+            for (t, f) in r.iter_mut().zip(frames.iter()) {
+                *t = gp.target(peak_level(f));
             }
         } else {
-            let mut lv = [[0.0f32; CH]; BLOCK];
-            block_levels(&det[..n], scale, link, &mut lv[..n]);
-            for l in lv[..n].iter_mut() {
-                for v in l.iter_mut() {
-                    *v = curve.compress(*v);
-                }
-            }
-            for (i, l) in lv[..n].iter_mut().enumerate() {
-                let flush = self.frames.wrapping_add(i as u32 + 1) & 63 == 0;
-                for (v, b) in l.iter_mut().zip(self.ballistics.iter_mut()) {
-                    *v = b.step(*v);
-                    if flush {
-                        b.flush();
-                    }
-                }
-            }
-            for (g, &r) in g[..n]
-                .as_flattened_mut()
-                .iter_mut()
-                .zip(lv[..n].as_flattened())
-            {
-                *g = fastmath::exp2(makeup - r);
+            for t in r.iter_mut() {
+                *t = gp.target(*t);
             }
         }
-        self.frames = self.frames.wrapping_add(n as u32);
-        if self.delay.len() == 0 {
-            // No lookahead: the dry signal is the input itself; one flat, vectorised loop.
-            let gains = g[..n].as_flattened();
-            let samples = frames.as_flattened_mut();
-            if mix >= 1.0 {
-                for (x, &g) in samples.iter_mut().zip(gains) {
+        self.delay.process(frames);
+        with_chain!(b.kind(), run_chain::<_>(b, r));
+        if flush {
+            b.settle();
+        }
+        if gp.mix < 1.0 {
+            for (f, &y) in frames.iter_mut().zip(r.iter()) {
+                let g = gp.gain(y, true);
+                for x in f.iter_mut() {
                     *x *= g;
                 }
-            } else {
-                for (x, &g) in samples.iter_mut().zip(gains) {
-                    *x = mix * (*x * g) + (1.0 - mix) * *x;
-                }
-            }
-        } else if mix >= 1.0 {
-            for (f, g) in frames.iter_mut().zip(&g[..n]) {
-                let dry = self.delay.push(*f);
-                for ch in 0..CH {
-                    f[ch] = dry[ch] * g[ch];
-                }
             }
         } else {
-            for (f, g) in frames.iter_mut().zip(&g[..n]) {
-                let dry = self.delay.push(*f);
-                for ch in 0..CH {
-                    f[ch] = mix * (dry[ch] * g[ch]) + (1.0 - mix) * dry[ch];
+            for (f, &y) in frames.iter_mut().zip(r.iter()) {
+                let g = gp.gain(y, false);
+                for x in f.iter_mut() {
+                    *x *= g;
                 }
             }
         }
+    }
+
+    /// Unlinked (or partly linked): per-channel levels, ballistics and gains.
+    #[inline(always)]
+    fn run_unlinked(&mut self, frames: &mut [[f32; CH]], gp: &GainPath, link: f32, flush: bool) {
+        let lv = &mut self.scratch.ch[..frames.len()];
+        self.sidechain.detect(frames, lv, flush);
+        // Levels as plain log2 of the detector values (the scale is in the gain computer).
+        block_levels(lv, 1.0, link);
+        for v in lv.as_flattened_mut() {
+            *v = gp.gc.reduction(*v);
+        }
+        run_ballistics(&mut self.ballistics, lv);
+        let mixed = gp.mix < 1.0;
+        for g in lv.as_flattened_mut() {
+            *g = gp.gain(*g, mixed);
+        }
+        self.delay.process(frames);
+        for (f, g) in frames.iter_mut().zip(lv.iter()) {
+            for (x, g) in f.iter_mut().zip(g) {
+                *x *= g;
+            }
+        }
+        if flush {
+            self.ballistics.iter_mut().for_each(Ballistics::settle);
+        }
+    }
+}
+
+/// The gain computer of a [`Compressor`]: the static curve ([`CompressorCurve`], Giannoulis et
+/// al. eq. 4) in `log2` units and `f32`, as plain compare-selects so loops over it vectorise.
+/// It maps `x = log2(detector value)` (the level in `log2` amplitude units is `scale · x`:
+/// `scale` is 1 for peak and ½ for mean squares, folded into the constants) to the gain
+/// *reduction* (≥ 0, `log2` units).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct GainComputer {
+    /// Lower knee edge, `(T - W/2) / scale`.
+    lower: f32,
+    /// Knee width, `W / scale`.
+    w: f32,
+    /// `scale² · slope / (2 W)`: the knee's quadratic (0 for a hard knee).
+    knee_k: f32,
+    /// `scale · (1 - 1/R)`.
+    slope: f32,
+    /// `scale`, for the debug-build check against [`Curve`].
+    scale: f32,
+}
+
+impl GainComputer {
+    fn new(threshold_db: f64, ratio: f64, knee_db: f64, scale: f64) -> Self {
+        let slope = 1.0 - 1.0 / ratio.max(1.0);
+        let t = threshold_db / DB_PER_LOG2;
+        let w = knee_db / DB_PER_LOG2;
+        Self {
+            lower: ((t - 0.5 * w) / scale) as f32,
+            w: (w / scale) as f32,
+            knee_k: if w > 0.0 {
+                (scale * scale * slope / (2.0 * w)) as f32
+            } else {
+                0.0
+            },
+            slope: (scale * slope) as f32,
+            scale: scale as f32,
+        }
+    }
+
+    /// Reduction (≥ 0, log2 units) at `x = log2(detector value)`: with `u` the (scaled)
+    /// distance above the knee's lower edge and `d = clamp(u, 0, W)` its position in the knee,
+    /// `knee_k · d² + slope · (u - d)` for `u ≥ 0`, else 0. The quadratic is tangent to the
+    /// line `slope · (u - W/2)` at the knee's upper edge (`knee_k · W² = slope · W / 2`), so
+    /// this is exactly the three-piece curve; below the knee both terms are exactly 0.
+    #[inline(always)]
+    fn reduction(&self, x: f32) -> f32 {
+        let u = x - self.lower;
+        let u = if u > 0.0 { u } else { 0.0 };
+        let d = if u < self.w { u } else { self.w };
+        d * (self.knee_k * d - self.slope) + self.slope * u
+    }
+
+    /// True when the whole fast target path (the bit-level [`sidechain::log2`] and this gain
+    /// computer) agrees with the reference path (the series [`fastmath::log2`] and the shared
+    /// form of the curve, [`Curve`]) to 1e-4 (relative) around and beyond the knee: a
+    /// debug-build check of the specialisation.
+    fn agrees_with(&self, curve: &Curve) -> bool {
+        (-24..=24).all(|i| {
+            let x = self.lower + self.w * 0.5 + i as f32 * (0.05 + self.w / 8.0);
+            let v = libm::exp2f(x.clamp(-99.0, 33.0));
+            let want = curve.compress(self.scale * fastmath::log2(v));
+            (self.reduction(sidechain::log2(v)) - want).abs() <= 1e-4 * (1.0 + want.abs())
+        })
+    }
+}
+
+/// Constants of the gain path of one block.
+#[derive(Debug, Clone, Copy)]
+struct GainPath {
+    gc: GainComputer,
+    /// Makeup, log2 units.
+    makeup: f32,
+    mix: f32,
+}
+
+impl GainPath {
+    /// Target reduction (log2 units) for a detector value.
+    #[inline(always)]
+    fn target(&self, v: f32) -> f32 {
+        self.gc.reduction(sidechain::log2(v))
+    }
+
+    /// The gain of a frame from its smoothed reduction `r` (log2 units): makeup, exponential
+    /// and, when `mixed`, the dry/wet mix folded in (`mix · g + (1 - mix)`).
+    #[inline(always)]
+    fn gain(&self, r: f32, mixed: bool) -> f32 {
+        let g = sidechain::exp2(self.makeup - r);
+        if mixed {
+            self.mix * g + (1.0 - self.mix)
+        } else {
+            g
+        }
+    }
+}
+
+/// True when no value of `v` exceeds `limit` in magnitude (NaN counts as silence); eight
+/// running maxima, so it vectorises.
+#[inline(always)]
+fn loudest_at_most(v: &[f32], limit: f32) -> bool {
+    let mut m = [0.0f32; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for (m, &x) in m.iter_mut().zip(c) {
+            let x = x.abs();
+            *m = if x > *m { x } else { *m };
+        }
+    }
+    for &x in chunks.remainder() {
+        let x = x.abs();
+        m[0] = if x > m[0] { x } else { m[0] };
+    }
+    m.iter().all(|&m| m <= limit)
+}
+
+#[inline(always)]
+fn apply_constant<const CH: usize>(frames: &mut [[f32; CH]], g: f32) {
+    for x in frames.as_flattened_mut() {
+        *x *= g;
     }
 }
 
@@ -403,7 +580,11 @@ impl<const CH: usize, const N: usize> Processor<CH> for Compressor<CH, N> {
 
     fn process(&mut self, frames: &mut [[f32; CH]]) {
         let link = self.params.link as f32;
-        for block in frames.chunks_mut(BLOCK) {
+        let mut rest = frames;
+        while !rest.is_empty() {
+            let n = rest.len().min(to_grid(self.frames));
+            let (block, tail) = rest.split_at_mut(n);
+            rest = tail;
             if self.is_smoothing() {
                 // Parameters ramp: one frame at a time through the same arithmetic.
                 for frame in block.chunks_mut(1) {

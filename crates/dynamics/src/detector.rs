@@ -19,6 +19,10 @@ pub enum DetectorKind {
     Rms,
 }
 
+/// Below this (in `log2` units, 6e-6 dB) a processor's smoothed gain reduction is settled to
+/// exactly 0 on its flush grid (see `Ballistics::settle`).
+pub(crate) const REST_LEVEL: f32 = 1e-6;
+
 /// With adaptive release, the slow branch recovers this many times slower than `release_ms`.
 pub const ADAPTIVE_RELEASE_FACTOR: f64 = 4.0;
 
@@ -39,13 +43,64 @@ pub const ADAPTIVE_RELEASE_FACTOR: f64 = 4.0;
 /// units). Non-finite input is the caller's to avoid; denormal states are flushed to zero.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ballistics {
-    attack: f32,
-    release: f32,
-    slow_attack: f32,
-    slow_release: f32,
+    fast_c: Branch,
+    slow_c: Branch,
     adaptive: bool,
     fast: f32,
     slow: f32,
+}
+
+/// One branch of [`Ballistics`]: coefficients `a` (attack) and `r` (release), the input
+/// weights `1 - a` and `1 - r`, and whether the attack is the faster of the two (`a <= r`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Branch {
+    a: f32,
+    r: f32,
+    a_in: f32,
+    r_in: f32,
+    attack_faster: bool,
+}
+
+impl Branch {
+    fn new(attack_ms: f64, release_ms: f64, sample_rate: f64) -> Self {
+        let a = one_pole_coeff(attack_ms, sample_rate) as f32;
+        let r = one_pole_coeff(release_ms, sample_rate) as f32;
+        Self {
+            a,
+            r,
+            a_in: 1.0 - a,
+            r_in: 1.0 - r,
+            attack_faster: a <= r,
+        }
+    }
+
+    /// One step of the smooth branching detector from state `y` towards `x`.
+    ///
+    /// Both candidates lie between `y` and `x`, and the one with the smaller coefficient is
+    /// the closer to `x`. So when the attack is the faster (`a <= r`), the attack candidate is
+    /// the larger exactly when `x > y`, and the release candidate the larger otherwise: the
+    /// branch select is a `max` (a `min` when the release is the faster). The per-sample
+    /// dependency chain is a multiply, an add and a max.
+    #[inline(always)]
+    fn step<const ATTACK_FASTER: bool>(&self, y: f32, x: f32) -> f32 {
+        let att = self.a * y + self.a_in * x;
+        let rel = self.r * y + self.r_in * x;
+        // Plain compare-selects (`f32::max` adds NaN fix-ups; the inputs are never NaN).
+        if ATTACK_FASTER == (att > rel) {
+            att
+        } else {
+            rel
+        }
+    }
+
+    #[inline(always)]
+    fn step_dyn(&self, y: f32, x: f32) -> f32 {
+        if self.attack_faster {
+            self.step::<true>(y, x)
+        } else {
+            self.step::<false>(y, x)
+        }
+    }
 }
 
 impl Default for Ballistics {
@@ -59,10 +114,8 @@ impl Ballistics {
     /// `sample_rate` Hz, adaptive release on or off, resting at 0.
     pub fn new(attack_ms: f64, release_ms: f64, adaptive: bool, sample_rate: f64) -> Self {
         let mut b = Self {
-            attack: 0.0,
-            release: 0.0,
-            slow_attack: 0.0,
-            slow_release: 0.0,
+            fast_c: Branch::new(attack_ms, release_ms, sample_rate),
+            slow_c: Branch::new(release_ms, release_ms, sample_rate),
             adaptive,
             fast: 0.0,
             slow: 0.0,
@@ -73,11 +126,12 @@ impl Ballistics {
 
     /// Changes the time constants (the state is kept, so this never clicks).
     pub fn set_times(&mut self, attack_ms: f64, release_ms: f64, adaptive: bool, sample_rate: f64) {
-        self.attack = one_pole_coeff(attack_ms, sample_rate) as f32;
-        self.release = one_pole_coeff(release_ms, sample_rate) as f32;
-        self.slow_attack = one_pole_coeff(release_ms, sample_rate) as f32;
-        self.slow_release =
-            one_pole_coeff(ADAPTIVE_RELEASE_FACTOR * release_ms, sample_rate) as f32;
+        self.fast_c = Branch::new(attack_ms, release_ms, sample_rate);
+        self.slow_c = Branch::new(
+            release_ms,
+            ADAPTIVE_RELEASE_FACTOR * release_ms,
+            sample_rate,
+        );
         if !adaptive {
             self.slow = 0.0;
         }
@@ -95,18 +149,15 @@ impl Ballistics {
 
     /// [`process`](Self::process) without the denormal flush: for loops that call
     /// [`flush`](Self::flush) on their own schedule (e.g. every 64 frames). Both branch
-    /// candidates are computed from the state in parallel and one is selected, which keeps the
-    /// per-sample dependency chain to a multiply, an add and a select.
+    /// candidates are computed from the state in parallel and the branch select is a `max`
+    /// (a `min` when the release is the faster), which keeps the per-sample dependency chain
+    /// to a multiply, an add and a max.
     #[inline(always)]
     pub fn step(&mut self, x: f32) -> f32 {
-        let attack = self.attack * self.fast + (1.0 - self.attack) * x;
-        let release = self.release * self.fast + (1.0 - self.release) * x;
-        self.fast = if x > self.fast { attack } else { release };
+        self.fast = self.fast_c.step_dyn(self.fast, x);
         if self.adaptive {
-            let attack = self.slow_attack * self.slow + (1.0 - self.slow_attack) * x;
-            let release = self.slow_release * self.slow + (1.0 - self.slow_release) * x;
-            self.slow = if x > self.slow { attack } else { release };
-            self.fast.max(self.slow)
+            self.slow = self.slow_c.step::<true>(self.slow, x);
+            max(self.fast, self.slow)
         } else {
             self.fast
         }
@@ -129,6 +180,22 @@ impl Ballistics {
         }
     }
 
+    /// Flushes the state to zero where it is below [`REST_LEVEL`] (a smoothed gain reduction
+    /// of less than 6e-6 dB): so after a release the ballistics come to rest, exactly at 0,
+    /// and processors can skip work while at rest. Also flushes denormals.
+    #[inline]
+    pub(crate) fn settle(&mut self) {
+        let settle = |v: f32| if v.abs() < REST_LEVEL { 0.0 } else { v };
+        self.fast = settle(self.fast);
+        self.slow = settle(self.slow);
+    }
+
+    /// True when the state is exactly 0 (at rest: a zero input keeps it there).
+    #[inline]
+    pub(crate) fn is_at_rest(&self) -> bool {
+        self.fast == 0.0 && self.slow == 0.0
+    }
+
     /// Sets the state (both branches) to `value`.
     #[inline]
     pub fn set_value(&mut self, value: f32) {
@@ -140,6 +207,174 @@ impl Ballistics {
     pub fn reset(&mut self) {
         self.fast = 0.0;
         self.slow = 0.0;
+    }
+}
+
+/// `max` as a plain compare-select (no NaN fix-ups; for values that are never NaN).
+#[inline(always)]
+fn max(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// The kind of dependency chain a [`Ballistics`] runs: adaptive release or not, attack the
+/// faster branch (`max` select) or the release (`min`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChainKind {
+    pub(crate) adaptive: bool,
+    pub(crate) attack_faster: bool,
+}
+
+impl Ballistics {
+    /// The kind of chain these ballistics run.
+    #[inline]
+    pub(crate) fn kind(&self) -> ChainKind {
+        ChainKind {
+            adaptive: self.adaptive,
+            attack_faster: self.fast_c.attack_faster,
+        }
+    }
+}
+
+/// The state and coefficients of one [`Ballistics`] in registers, specialised for its
+/// [`ChainKind`]: `step` is exactly [`Ballistics::step`] without the run-time branches.
+pub(crate) trait Chain: Copy {
+    /// Loads the chain of `b` (whose kind must match).
+    fn load(b: &Ballistics) -> Self;
+    /// Writes the state back to `b`.
+    fn store(&self, b: &mut Ballistics);
+    /// One step towards `x`; returns the output.
+    fn step(&mut self, x: f32) -> f32;
+}
+
+/// Chain without adaptive release.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plain<const ATTACK_FASTER: bool> {
+    c: Branch,
+    y: f32,
+}
+
+impl<const ATTACK_FASTER: bool> Chain for Plain<ATTACK_FASTER> {
+    #[inline(always)]
+    fn load(b: &Ballistics) -> Self {
+        debug_assert!(!b.adaptive && b.fast_c.attack_faster == ATTACK_FASTER);
+        Self {
+            c: b.fast_c,
+            y: b.fast,
+        }
+    }
+
+    #[inline(always)]
+    fn store(&self, b: &mut Ballistics) {
+        b.fast = self.y;
+    }
+
+    #[inline(always)]
+    fn step(&mut self, x: f32) -> f32 {
+        self.y = self.c.step::<ATTACK_FASTER>(self.y, x);
+        self.y
+    }
+}
+
+/// Chain with adaptive release (two branches, output the larger).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Adaptive<const ATTACK_FASTER: bool> {
+    c: Branch,
+    s: Branch,
+    y: f32,
+    z: f32,
+}
+
+impl<const ATTACK_FASTER: bool> Chain for Adaptive<ATTACK_FASTER> {
+    #[inline(always)]
+    fn load(b: &Ballistics) -> Self {
+        debug_assert!(b.adaptive && b.fast_c.attack_faster == ATTACK_FASTER);
+        Self {
+            c: b.fast_c,
+            s: b.slow_c,
+            y: b.fast,
+            z: b.slow,
+        }
+    }
+
+    #[inline(always)]
+    fn store(&self, b: &mut Ballistics) {
+        b.fast = self.y;
+        b.slow = self.z;
+    }
+
+    #[inline(always)]
+    fn step(&mut self, x: f32) -> f32 {
+        self.y = self.c.step::<ATTACK_FASTER>(self.y, x);
+        self.z = self.s.step::<true>(self.z, x);
+        max(self.y, self.z)
+    }
+}
+
+/// Calls `$f::<Chain type>($args)` for the chain kind `$kind` (a [`ChainKind`]).
+macro_rules! with_chain {
+    ($kind:expr, $f:ident::<_ $(, $g:tt)*>($($args:expr),* $(,)?)) => {
+        match ($kind.adaptive, $kind.attack_faster) {
+            (false, true) => $f::<$crate::detector::Plain<true> $(, $g)*>($($args),*),
+            (false, false) => $f::<$crate::detector::Plain<false> $(, $g)*>($($args),*),
+            (true, true) => $f::<$crate::detector::Adaptive<true> $(, $g)*>($($args),*),
+            (true, false) => $f::<$crate::detector::Adaptive<false> $(, $g)*>($($args),*),
+        }
+    };
+}
+pub(crate) use with_chain;
+
+/// Runs the ballistics of `CH` channels over a block in place: `x[i][ch]` is the target of
+/// channel `ch` at frame `i` on entry and that channel's output on return, exactly as
+/// [`Ballistics::step`] frame by frame (no denormal flush: the caller flushes on its own
+/// schedule). The channels' chains are independent, so they run in parallel.
+#[inline(always)]
+pub(crate) fn run_ballistics<const CH: usize>(b: &mut [Ballistics; CH], x: &mut [[f32; CH]]) {
+    let kind = b[0].kind();
+    if b.iter().all(|v| v.kind() == kind) {
+        with_chain!(kind, run_chains::<_, CH>(b, x));
+    } else {
+        for f in x.iter_mut() {
+            for (v, b) in f.iter_mut().zip(b.iter_mut()) {
+                *v = b.step(*v);
+            }
+        }
+    }
+}
+
+/// Runs one [`Ballistics`] over a block in place (targets in, outputs out), exactly as
+/// [`Ballistics::step`] frame by frame, without the flush. The outputs are written four at a
+/// time, so that the vectorised loops reading them next get them from whole stores.
+#[inline(always)]
+pub(crate) fn run_chain<C: Chain>(b: &mut Ballistics, x: &mut [f32]) {
+    let mut c = C::load(b);
+    let mut groups = x.chunks_exact_mut(4);
+    for g in &mut groups {
+        let mut o = [0.0f32; 4];
+        for (o, &v) in o.iter_mut().zip(g.iter()) {
+            *o = c.step(v);
+        }
+        g.copy_from_slice(&o);
+    }
+    for v in groups.into_remainder() {
+        *v = c.step(*v);
+    }
+    c.store(b);
+}
+
+#[inline(always)]
+fn run_chains<C: Chain, const CH: usize>(b: &mut [Ballistics; CH], x: &mut [[f32; CH]]) {
+    let mut c: [C; CH] = b.each_ref().map(C::load);
+    for f in x.iter_mut() {
+        for (v, c) in f.iter_mut().zip(c.iter_mut()) {
+            *v = c.step(*v);
+        }
+    }
+    for (c, b) in c.iter().zip(b.iter_mut()) {
+        c.store(b);
     }
 }
 

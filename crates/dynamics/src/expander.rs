@@ -1,10 +1,10 @@
 //! Downward expander and noise gate with hysteresis, hold and range.
 
-use crate::compressor::{BLOCK, DEFAULT_LOOKAHEAD_CAPACITY, PARAM_RAMP_MS};
+use crate::compressor::{to_grid, Scratch, BLOCK, DEFAULT_LOOKAHEAD_CAPACITY, PARAM_RAMP_MS};
 use crate::curve::{Curve, ExpanderCurve};
-use crate::detector::{Ballistics, DetectorKind};
-use crate::fastmath::{self, DB_PER_LOG2};
-use crate::sidechain::{block_levels, Delay, Sidechain};
+use crate::detector::{run_ballistics, run_chain, with_chain, Ballistics, DetectorKind};
+use crate::fastmath::DB_PER_LOG2;
+use crate::sidechain::{self, block_levels, Delay, Sidechain};
 use lathe_core::{ms_to_samples, Error, ProcessSpec, Processor, Result, Smoothed};
 
 /// Parameters of an [`Expander`] (plain values, natural units).
@@ -137,6 +137,9 @@ pub struct Expander<const CH: usize, const N: usize = DEFAULT_LOOKAHEAD_CAPACITY
     ratio: Smoothed,
     knee: Smoothed,
     range: Smoothed,
+    /// Frames processed since the reset (for the fixed block grid).
+    frames: u32,
+    scratch: Scratch<CH>,
 }
 
 impl<const CH: usize, const N: usize> Expander<CH, N> {
@@ -160,6 +163,8 @@ impl<const CH: usize, const N: usize> Expander<CH, N> {
             ratio: Smoothed::new(p.ratio),
             knee: Smoothed::new(p.knee_db),
             range: Smoothed::new(p.range_db),
+            frames: 0,
+            scratch: Scratch::new(),
         };
         e.update_curve();
         e
@@ -231,59 +236,113 @@ impl<const CH: usize, const N: usize> Expander<CH, N> {
             || self.range.is_smoothing()
     }
 
-    /// Gate state machine and ballistics of channel `ch` at `level` (log2); returns the
-    /// smoothed attenuation (log2 units).
-    #[inline(always)]
-    fn channel_reduction(&mut self, ch: usize, level: f32) -> f32 {
-        if level >= self.open_level {
-            self.open[ch] = true;
-            self.hold_left[ch] = self.hold_len;
-        } else if self.open[ch] {
-            if level >= self.close_level {
-                self.hold_left[ch] = self.hold_len;
-            } else if self.hold_left[ch] > 0 {
-                self.hold_left[ch] -= 1;
-            } else {
-                self.open[ch] = false;
-            }
-        }
-        let target = if self.open[ch] {
-            0.0
-        } else {
-            self.curve.expand(level)
-        };
-        self.ballistics[ch].process(target)
+    /// Opening level, closing level (log2 units) and hold length (frames) of the gate.
+    fn gate_levels(&self) -> (f32, f32, u32) {
+        (self.open_level, self.close_level, self.hold_len)
     }
 
-    /// Processes up to [`BLOCK`] frames with constant parameters.
+    /// Processes up to [`BLOCK`] frames (not crossing the grid) with constant parameters:
+    /// detector, gate, curve, ballistics, exponential and gains, each as a loop over the block.
     #[inline(always)]
     fn run_block(&mut self, frames: &mut [[f32; CH]], link: f32) {
-        let n = frames.len().min(BLOCK);
-        let frames = &mut frames[..n];
-        let mut det = [[0.0f32; CH]; BLOCK];
-        self.sidechain.detect(frames, &mut det[..n]);
-        let mut lv = [[0.0f32; CH]; BLOCK];
-        block_levels(&det[..n], self.sidechain.log_scale(), link, &mut lv[..n]);
-        let channels = if link >= 1.0 { 1 } else { CH };
-        for l in lv[..n].iter_mut() {
-            for (ch, v) in l.iter_mut().enumerate().take(channels) {
-                *v = self.channel_reduction(ch, *v);
+        let n = frames.len();
+        debug_assert!(n <= to_grid(self.frames));
+        self.frames = self.frames.wrapping_add(n as u32);
+        let flush = self.frames as usize % BLOCK == 0;
+        let scale = self.sidechain.log_scale();
+        let curve = self.curve;
+        let levels = self.gate_levels();
+        if link >= 1.0 || CH == 1 {
+            let r = &mut self.scratch.linked[..n];
+            self.sidechain
+                .detect_linked(frames, &mut self.scratch.ch[..n], r, flush);
+            for v in r.iter_mut() {
+                *v = scale * sidechain::log2(*v);
             }
-        }
-        for (f, l) in frames.iter_mut().zip(&lv[..n]) {
-            let dry = self.delay.push(*f);
-            if link >= 1.0 {
-                let g = fastmath::exp2(-l[0]);
-                for ch in 0..CH {
-                    f[ch] = dry[ch] * g;
+            let (Some(open), Some(hold)) = (self.open.first_mut(), self.hold_left.first_mut())
+            else {
+                return;
+            };
+            gate(open, hold, levels, r.iter_mut());
+            for v in r.iter_mut() {
+                *v = curve.expand(*v);
+            }
+            let Some([b]) = self.ballistics.first_chunk_mut::<1>() else {
+                return;
+            };
+            with_chain!(b.kind(), run_chain::<_>(b, r));
+            if flush {
+                b.settle();
+            }
+            for v in r.iter_mut() {
+                *v = sidechain::exp2(-*v);
+            }
+            self.delay.process(frames);
+            for (f, &g) in frames.iter_mut().zip(r.iter()) {
+                for x in f.iter_mut() {
+                    *x *= g;
                 }
-            } else {
-                for ch in 0..CH {
-                    f[ch] = dry[ch] * fastmath::exp2(-l[ch]);
+            }
+        } else {
+            let lv = &mut self.scratch.ch[..n];
+            self.sidechain.detect(frames, lv, flush);
+            block_levels(lv, scale, link);
+            for (ch, (open, hold)) in self.open.iter_mut().zip(&mut self.hold_left).enumerate() {
+                gate(open, hold, levels, lv.iter_mut().map(|l| &mut l[ch]));
+            }
+            for v in lv.as_flattened_mut() {
+                *v = curve.expand(*v);
+            }
+            run_ballistics(&mut self.ballistics, lv);
+            if flush {
+                self.ballistics.iter_mut().for_each(Ballistics::settle);
+            }
+            for v in lv.as_flattened_mut() {
+                *v = sidechain::exp2(-*v);
+            }
+            self.delay.process(frames);
+            for (f, g) in frames.iter_mut().zip(lv.iter()) {
+                for (x, g) in f.iter_mut().zip(g) {
+                    *x *= g;
                 }
             }
         }
     }
+}
+
+/// Gate state machine of one channel over a block of its levels (log2 units), with the
+/// opening level, closing level and hold length of `levels`: where the gate is open the level
+/// is replaced by `f32::MAX`, for which the expander curve gives exactly no attenuation (so the
+/// curve can then run as a plain, vectorised loop).
+#[inline(always)]
+fn gate<'a>(
+    open: &mut bool,
+    hold_left: &mut u32,
+    levels: (f32, f32, u32),
+    lv: impl Iterator<Item = &'a mut f32>,
+) {
+    let (open_level, close_level, hold_len) = levels;
+    let (mut is_open, mut hold) = (*open, *hold_left);
+    for l in lv {
+        let level = *l;
+        if level >= open_level {
+            is_open = true;
+            hold = hold_len;
+        } else if is_open {
+            if level >= close_level {
+                hold = hold_len;
+            } else if hold > 0 {
+                hold -= 1;
+            } else {
+                is_open = false;
+            }
+        }
+        if is_open {
+            *l = f32::MAX;
+        }
+    }
+    *open = is_open;
+    *hold_left = hold;
 }
 
 impl<const CH: usize, const N: usize> Default for Expander<CH, N> {
@@ -328,6 +387,7 @@ impl<const CH: usize, const N: usize> Processor<CH> for Expander<CH, N> {
         self.ballistics.iter_mut().for_each(Ballistics::reset);
         self.open = [true; CH];
         self.hold_left = [0; CH];
+        self.frames = 0;
         for s in [
             &mut self.threshold,
             &mut self.ratio,
@@ -342,7 +402,11 @@ impl<const CH: usize, const N: usize> Processor<CH> for Expander<CH, N> {
     fn process(&mut self, frames: &mut [[f32; CH]]) {
         let link = self.params.link as f32;
         self.update_curve();
-        for block in frames.chunks_mut(BLOCK) {
+        let mut rest = frames;
+        while !rest.is_empty() {
+            let n = rest.len().min(to_grid(self.frames));
+            let (block, tail) = rest.split_at_mut(n);
+            rest = tail;
             if self.is_smoothing() {
                 for frame in block.chunks_mut(1) {
                     self.threshold.next();
