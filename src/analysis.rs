@@ -41,9 +41,12 @@ pub struct Analyzer<const CH: usize> {
     runs: u64,
     run_len: [u32; CH],
     non_finite: u64,
-    /// Linkwitz-Riley 2nd-order split of the mono sum (12 dB/oct is plenty for a balance
-    /// reading, at half the cost of LR4).
-    splitter: Crossover<1, 4>,
+    /// Linkwitz-Riley 2nd-order splits of the mono sum, as a tree: each splits the band above
+    /// the previous edge (12 dB/oct is plenty for a balance reading, at half the cost of
+    /// LR4). Only band energies are read, so the all-pass compensation a summing crossover
+    /// needs is left out: an all-pass changes no energy (Parseval), and it would double the
+    /// cost.
+    splitters: [Crossover<1, 2>; 3],
     edges: [f64; 3],
     band_energy: [f64; 4],
     clean: Vec<[f32; CH]>,
@@ -65,9 +68,11 @@ impl<const CH: usize> Analyzer<CH> {
             None
         };
         let edges = balance_edges_hz(sample_rate);
-        let mut splitter = Crossover::with_order(CrossoverOrder::Lr2);
-        splitter.set_frequencies(&edges)?;
-        splitter.prepare(&spec)?;
+        let mut splitters = [(); 3].map(|_| Crossover::with_order(CrossoverOrder::Lr2));
+        for (s, &edge) in splitters.iter_mut().zip(&edges) {
+            s.set_frequencies(&[edge])?;
+            s.prepare(&spec)?;
+        }
         Ok(Self {
             sample_rate,
             meter,
@@ -80,7 +85,7 @@ impl<const CH: usize> Analyzer<CH> {
             runs: 0,
             run_len: [0; CH],
             non_finite: 0,
-            splitter,
+            splitters,
             edges,
             band_energy: [0.0; 4],
             clean: Vec::new(),
@@ -137,10 +142,13 @@ impl<const CH: usize> Analyzer<CH> {
                 self.mono_energy += 2.0 * m * m;
             }
             let mono = mono / CH as f32;
-            let bands = self.splitter.split_frame(&[mono]);
-            for (e, b) in self.band_energy.iter_mut().zip(bands.iter()) {
-                *e += f64::from(b[0]) * f64::from(b[0]);
+            let mut rest = mono;
+            for (e, s) in self.band_energy.iter_mut().zip(self.splitters.iter_mut()) {
+                let [[low], [high]] = s.split_frame(&[rest]);
+                *e += f64::from(low) * f64::from(low);
+                rest = high;
             }
+            self.band_energy[3] += f64::from(rest) * f64::from(rest);
         }
         self.frames += frames.len() as u64;
     }

@@ -109,7 +109,7 @@ impl Dither {
         };
         let v = target - feedback;
         let tpdf = self.uniform() - self.uniform();
-        let q = (v + tpdf).round().clamp(self.min_int, self.max_int);
+        let q = round_nearest(v + tpdf).clamp(self.min_int, self.max_int);
         if self.shaping != NoiseShaping::None {
             // Clamp the stored error so a clipped sample cannot make the loop ring.
             let err = (q - v).clamp(-4.0, 4.0);
@@ -126,10 +126,36 @@ impl Dither {
     }
 }
 
+/// The nearest integer to `v` (ties to even), without a library call: adding and removing
+/// 1.5 * 2^52 leaves no fraction bits in an `f64`. Exact for |v| < 2^51; beyond that the
+/// result is still beyond every integer sample range, which the caller clamps.
+#[inline(always)]
+fn round_nearest(v: f64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    (v + MAGIC) - MAGIC
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use realfft::RealFftPlanner;
+
+    #[test]
+    fn round_nearest_matches_round_away_from_ties() {
+        let mut x = -9_000_000.3f64;
+        while x < 9_000_000.0 {
+            for v in [x, -x, x + 0.49, x - 0.51, 0.499_999_999, -0.500_000_001] {
+                assert_eq!(round_nearest(v), v.round(), "{v}");
+            }
+            x += 12_345.678;
+        }
+        // Ties go to even (f64::round goes away from zero); dither makes exact ties vanishingly
+        // rare, and either neighbour is a correct quantisation.
+        assert_eq!(round_nearest(2.5), 2.0);
+        assert_eq!(round_nearest(-3.5), -4.0);
+        // Far out of range stays far out of range (the caller clamps).
+        assert!(round_nearest(1e300) > 1e299 && round_nearest(-1e18) < -9e17);
+    }
 
     fn noise_spectrum(shaping: NoiseShaping) -> Vec<f64> {
         let n = 1 << 16;
