@@ -1,8 +1,9 @@
 //! The parametric EQ: `N` bands of any kind in series, click-free changes.
 
 use crate::design::{design_unchecked, Sections};
+use crate::fast::{single_precision_ok, FastSection, Plan};
 use crate::params::{BandParams, MAX_SECTIONS};
-use crate::svf::{SvfCoeffs, SvfState, WideCoeffs};
+use crate::svf::{SvfCoeffs, SvfState};
 use lathe_core::{Error, ProcessSpec, Processor, Result, Smoothed};
 use num_complex::Complex64;
 
@@ -12,8 +13,6 @@ pub const SEGMENT_FRAMES: u32 = 32;
 /// Filter state is checked for non-finite values (and denormal-range values are flushed) every
 /// this many frames, counted from `prepare`/`reset` so the result never depends on block sizes.
 pub const SANITIZE_FRAMES: u64 = 64;
-/// Frames converted to `f64` and run through the still cascade at a time.
-const WAVEFRONT_FRAMES: usize = 64;
 /// Default smoothing time of parameter changes, in ms.
 pub const DEFAULT_SMOOTHING_MS: f64 = 20.0;
 /// Longest smoothing time accepted by [`ParametricEq::set_smoothing_ms`], in ms.
@@ -141,15 +140,12 @@ fn to_svf(s: &Sections) -> [SvfCoeffs; MAX_SECTIONS] {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Section<const CH: usize> {
     c: SvfCoeffs,
-    /// `c` per channel, for the still path (refreshed before it runs).
-    w: WideCoeffs<CH>,
     s: SvfState<CH>,
 }
 
 impl<const CH: usize> Section<CH> {
     const IDLE: Self = Self {
         c: SvfCoeffs::IDENTITY,
-        w: WideCoeffs::IDENTITY,
         s: SvfState::ZERO,
     };
 }
@@ -219,8 +215,8 @@ pub struct ParametricEq<const CH: usize, const N: usize> {
     running: bool,
     /// Some band is gliding or morphing.
     moving: bool,
-    /// Coefficients changed since the per-channel copies were made.
-    wide_dirty: bool,
+    /// The state lives in `fast` (the still path's form) rather than in `sections`.
+    fast_active: bool,
     /// Frames processed since prepare/reset, for the sanitising grid.
     pos: u64,
     /// Sections in use per band (0 = band skipped).
@@ -229,6 +225,10 @@ pub struct ParametricEq<const CH: usize, const N: usize> {
     /// (band `i` owns `lens[i]` sections after those of bands `0..i`), so the still path runs
     /// one contiguous cascade.
     sections: [[Section<CH>; MAX_SECTIONS]; N],
+    /// The same sections in the still path's form, valid while `fast_active`.
+    fast: [[FastSection<CH>; MAX_SECTIONS]; N],
+    /// Layout of the still path, valid while `fast_active`.
+    plan: Plan,
     bands: [BandControl; N],
 }
 
@@ -250,10 +250,12 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
             smoothing_ms: DEFAULT_SMOOTHING_MS,
             running: false,
             moving: false,
-            wide_dirty: true,
+            fast_active: false,
             pos: 0,
             lens: [0; N],
             sections: [[Section::IDLE; MAX_SECTIONS]; N],
+            fast: [[FastSection::IDLE; MAX_SECTIONS]; N],
+            plan: Plan::EMPTY,
             bands: [BandControl::new(off); N],
         };
         for b in &mut eq.bands {
@@ -303,6 +305,7 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
             return Ok(());
         }
         let ramp = self.bands[index].morph_t.ramp_len();
+        self.leave_fast();
         let band = &mut self.bands[index];
         band.params = params;
         band.design_target(self.sample_rate);
@@ -347,6 +350,7 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
 
     /// Jumps band `index` to its target coefficients (keeping state where sections persist).
     fn apply_now(&mut self, index: usize) {
+        self.leave_fast();
         self.bands[index].snap_smoothers();
         let len = self.bands[index].target_len;
         self.resize_band(index, len);
@@ -358,12 +362,12 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
         {
             sec.c = *c;
         }
-        self.wide_dirty = true;
         self.update_moving();
     }
 
     /// Starts a coefficient morph of band `index` from where it is to its target.
     fn start_morph(&mut self, index: usize) {
+        self.leave_fast();
         let old_len = self.lens[index];
         let new_len = self.bands[index].target_len;
         let len = old_len.max(new_len);
@@ -395,7 +399,6 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
         band.seg_left = 0;
         band.seg_last = false;
         self.moving = true;
-        self.wide_dirty = true;
     }
 
     fn update_moving(&mut self) {
@@ -527,10 +530,11 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
     }
 
     /// Processes frames while some band is moving: per-sample coefficient interpolation,
-    /// frame by frame.
-    fn process_moving(&mut self, frames: &mut [[f32; CH]]) {
+    /// frame by frame. Returns the number of frames processed: all of them, or fewer when the
+    /// last motion ended (the still path takes over from the next frame).
+    fn process_moving(&mut self, frames: &mut [[f32; CH]]) -> usize {
         let fs = self.sample_rate;
-        for frame in frames.iter_mut() {
+        for (done, frame) in frames.iter_mut().enumerate() {
             let mut x = frame.map(f64::from);
             let mut off = 0;
             let mut ended = false;
@@ -554,113 +558,61 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
                     }
                 }
                 self.update_moving();
+                if !self.moving {
+                    return done + 1;
+                }
             }
         }
+        frames.len()
     }
 
-    /// Processes frames with every band still: the fast path. The whole cascade is one
-    /// contiguous run of sections, processed as a skewed wavefront (section `j` works on frame
-    /// `t − j` while section 0 works on frame `t`), so the sections of one step are
-    /// independent and their recursions overlap in the CPU pipeline. Every section still sees
-    /// its frames in order, so the result is bit-identical to frame-by-frame processing.
-    fn process_still(&mut self, frames: &mut [[f32; CH]]) {
-        let total: usize = self.lens.iter().sum();
-        if total == 0 {
+    /// Moves the state into the still path's form (and lays the still path out), unless it
+    /// is there already.
+    fn enter_fast(&mut self) {
+        if self.fast_active {
             return;
         }
-        let secs = &mut self.sections.as_flattened_mut()[..total];
-        if self.wide_dirty {
-            for sec in secs.iter_mut() {
-                sec.w = WideCoeffs::new(&sec.c);
-            }
-            self.wide_dirty = false;
+        let total: usize = self.lens.iter().sum();
+        let secs = &self.sections.as_flattened()[..total];
+        let fast = &mut self.fast.as_flattened_mut()[..total];
+        let doubles = Plan::doubles(secs.iter().map(|s| single_precision_ok(&s.c)));
+        for (j, (f, s)) in fast.iter_mut().zip(secs).enumerate() {
+            *f = FastSection::from_svf(&s.c, &s.s, j >= doubles);
         }
-        for chunk in frames.chunks_mut(WAVEFRONT_FRAMES) {
-            let mut buf = [[0.0f64; CH]; WAVEFRONT_FRAMES];
-            let n = chunk.len();
-            for (b, f) in buf.iter_mut().zip(chunk.iter()) {
-                *b = f.map(f64::from);
-            }
-            let buf = &mut buf[..n];
-            match total {
-                1 => wavefront_fixed::<CH, 1>(secs, buf),
-                2 => wavefront_fixed::<CH, 2>(secs, buf),
-                3 => wavefront_fixed::<CH, 3>(secs, buf),
-                4 => wavefront_fixed::<CH, 4>(secs, buf),
-                5 => wavefront_fixed::<CH, 5>(secs, buf),
-                6 => wavefront_fixed::<CH, 6>(secs, buf),
-                7 => wavefront_fixed::<CH, 7>(secs, buf),
-                8 => wavefront_fixed::<CH, 8>(secs, buf),
-                _ => wavefront(secs, buf),
-            }
-            for (f, b) in chunk.iter_mut().zip(buf.iter()) {
-                *f = b.map(|v| v as f32);
-            }
-        }
+        self.plan = Plan::build(fast, doubles);
+        self.fast_active = true;
     }
 
+    /// Moves the state back into SVF form (before coefficients change).
+    fn leave_fast(&mut self) {
+        if !self.fast_active {
+            return;
+        }
+        let total: usize = self.lens.iter().sum();
+        for (s, f) in self.sections.as_flattened_mut()[..total]
+            .iter_mut()
+            .zip(self.fast.as_flattened())
+        {
+            s.s = f.svf_state();
+        }
+        self.fast_active = false;
+    }
+
+    /// Processes frames with every band still: the fast path (see [`crate::fast`]), which
+    /// sanitises its state itself on the same grid.
+    fn process_still(&mut self, frames: &mut [[f32; CH]]) {
+        self.enter_fast();
+        let total: usize = self.lens.iter().sum();
+        let secs = &mut self.fast.as_flattened_mut()[..total];
+        self.plan.process(secs, frames, self.pos);
+    }
+
+    /// Sanitises the SVF state (the moving path's).
     fn sanitize(&mut self) {
         let total: usize = self.lens.iter().sum();
         for sec in self.sections.as_flattened_mut()[..total].iter_mut() {
             sec.s.sanitize();
         }
-    }
-}
-
-/// Runs `buf` through the cascade `secs` as a skewed wavefront: at step `t`, section `j`
-/// filters frame `t − j` in place (it was written by section `j − 1` at step `t − 1`).
-fn wavefront<const CH: usize>(secs: &mut [Section<CH>], buf: &mut [[f64; CH]]) {
-    let (s, n) = (secs.len(), buf.len());
-    if s == 0 || n == 0 {
-        return;
-    }
-    for t in 0..n + s - 1 {
-        let j_lo = (t + 1).saturating_sub(n);
-        let j_hi = t.min(s - 1);
-        for (x, sec) in buf[t - j_hi..=t - j_lo]
-            .iter_mut()
-            .rev()
-            .zip(secs[j_lo..=j_hi].iter_mut())
-        {
-            *x = sec.s.tick_wide(&sec.w, *x);
-        }
-    }
-}
-
-/// [`wavefront`] for exactly `S` sections: coefficients and states live in locals (registers
-/// or aligned stack slots) and the steady-state step is fully unrolled.
-#[inline(always)]
-fn wavefront_fixed<const CH: usize, const S: usize>(
-    secs: &mut [Section<CH>],
-    buf: &mut [[f64; CH]],
-) {
-    let n = buf.len();
-    if n < S || secs.len() != S {
-        return wavefront(secs, buf);
-    }
-    let c: [WideCoeffs<CH>; S] = core::array::from_fn(|j| secs[j].w);
-    let mut st: [SvfState<CH>; S] = core::array::from_fn(|j| secs[j].s);
-    // Fill: steps 0 .. S-1, sections 0 ..= t.
-    for t in 0..S - 1 {
-        for j in 0..=t {
-            buf[t - j] = st[j].tick_wide(&c[j], buf[t - j]);
-        }
-    }
-    // Steady state: every section busy.
-    for t in S - 1..n {
-        let w = &mut buf[t + 1 - S..=t];
-        for j in 0..S {
-            w[S - 1 - j] = st[j].tick_wide(&c[j], w[S - 1 - j]);
-        }
-    }
-    // Drain: steps n .. n+S-2, sections t-n+1 ..= S-1.
-    for t in n..n + S - 1 {
-        for j in t + 1 - n..S {
-            buf[t - j] = st[j].tick_wide(&c[j], buf[t - j]);
-        }
-    }
-    for (sec, s) in secs.iter_mut().zip(st) {
-        sec.s = s;
     }
 }
 
@@ -690,6 +642,7 @@ impl<const CH: usize, const N: usize> Processor<CH> for ParametricEq<CH, N> {
     }
 
     fn reset(&mut self) {
+        self.fast_active = false;
         self.lens = [0; N];
         self.sections = [[Section::IDLE; MAX_SECTIONS]; N];
         for i in 0..N {
@@ -706,21 +659,21 @@ impl<const CH: usize, const N: usize> Processor<CH> for ParametricEq<CH, N> {
         }
         self.running = true;
         let mut rest = frames;
-        while !rest.is_empty() {
+        // Moving: frame by frame, sanitised on the grid, until the last motion ends.
+        while self.moving && !rest.is_empty() {
             let to_grid = (SANITIZE_FRAMES - self.pos % SANITIZE_FRAMES) as usize;
             let n = to_grid.min(rest.len());
-            let (chunk, tail) = rest.split_at_mut(n);
-            if self.moving {
-                self.process_moving(chunk);
-                self.wide_dirty = true;
-            } else {
-                self.process_still(chunk);
-            }
-            self.pos += n as u64;
+            let done = self.process_moving(&mut rest[..n]);
+            self.pos += done as u64;
             if self.pos % SANITIZE_FRAMES == 0 {
                 self.sanitize();
             }
-            rest = tail;
+            let tail = rest;
+            rest = &mut tail[done..];
+        }
+        if !rest.is_empty() {
+            self.process_still(rest);
+            self.pos += rest.len() as u64;
         }
     }
 }

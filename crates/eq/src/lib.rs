@@ -100,6 +100,7 @@ mod analog;
 mod crossover;
 pub mod design;
 mod eq;
+mod fast;
 mod params;
 pub mod svf;
 

@@ -206,8 +206,6 @@ pub(crate) struct WideCoeffs<const CH: usize> {
 }
 
 impl<const CH: usize> WideCoeffs<CH> {
-    pub const IDENTITY: Self = Self::new(&SvfCoeffs::IDENTITY);
-
     pub const fn new(c: &SvfCoeffs) -> Self {
         Self {
             a1x2: [2.0 * c.a1; CH],
