@@ -242,14 +242,13 @@ pub fn open_source(
 ) -> Result<(InputInfo, Box<dyn BlockSource + Send>)> {
     let reader = AudioReader::open(path)?;
     let info = reader.info().clone();
-    let source: Box<dyn BlockSource + Send> = match rate {
+    match rate {
         Some(r) if r != info.sample_rate => {
-            Box::new(Resampled::new(Box::new(reader), r).map_err(|e| e.on(path))?)
+            let src = Resampled::new(Box::new(reader), r).map_err(|e| e.on(path))?;
+            Ok((info, Box::new(src)))
         }
-        _ => Box::new(reader),
-    };
-    // Decoding (and resampling) run ahead on their own thread.
-    Ok((info, Box::new(crate::prefetch::Prefetch::new(source)?)))
+        _ => Ok((info, Box::new(reader))),
+    }
 }
 
 /// The facade's TPDF dither with Lipshitz noise shaping as the WAV writer's quantiser.

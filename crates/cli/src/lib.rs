@@ -36,7 +36,6 @@ pub mod master;
 pub mod output;
 pub mod pipeline;
 pub mod plot;
-pub mod prefetch;
 pub mod process;
 pub mod report;
 pub mod resample;
