@@ -12,7 +12,7 @@ pub const PARAM_RAMP_MS: f64 = 20.0;
 /// Frames per block of the vectorised inner loops; blocks are aligned to a grid of this many
 /// frames counted from the last reset, on which the recursive states are flushed of
 /// denormals, so the output does not depend on how the audio is split into blocks.
-pub(crate) const BLOCK: usize = 64;
+pub(crate) const BLOCK: usize = 32;
 
 /// Frames from a frame count to the next point of the [`BLOCK`] grid.
 #[inline(always)]

@@ -312,12 +312,14 @@ pub(crate) fn log2(x: f32) -> f32 {
         0.319_825_44,
         -0.211_525_98,
     ];
-    let p = C[5];
-    let p = p * t + C[4];
-    let p = p * t + C[3];
-    let p = p * t + C[2];
-    let p = p * t + C[1];
-    let p = p * t + C[0];
+    // Estrin's scheme: three independent linear terms and t², t⁴ (a shorter dependency chain
+    // than Horner's, which is what limits the vectorised loops).
+    let t2 = t * t;
+    let lo = C[0] + C[1] * t;
+    let mid = C[2] + C[3] * t;
+    let hi = C[4] + C[5] * t;
+    let t4 = t2 * t2;
+    let p = (lo + t2 * mid) + t4 * hi;
     e as f32 + t * p
 }
 
@@ -337,10 +339,9 @@ pub(crate) fn exp2(x: f32) -> f32 {
     let k = big.to_bits().wrapping_sub(MAGIC.to_bits());
     let scale = f32::from_bits(k.wrapping_add(127) << 23);
     const C: [f32; 4] = [0.693_136_75, 0.240_221_68, 0.055_838_34, 0.009_676_022];
-    let p = C[3];
-    let p = p * f + C[2];
-    let p = p * f + C[1];
-    let p = p * f + C[0];
+    // Estrin's scheme (see `log2`).
+    let f2 = f * f;
+    let p = (C[0] + C[1] * f) + f2 * (C[2] + C[3] * f);
     (1.0 + f * p) * scale
 }
 
