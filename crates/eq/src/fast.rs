@@ -545,7 +545,7 @@ fn steady<const CH: usize, const P: usize, const K: usize>(
         return wavefront(secs, frames, ring, s.saturating_sub(1)..n, first, phase);
     }
     let t0 = s - 1;
-    let mut regs = Regs::<P, K>::load(secs, ring, t0 - 1);
+    let mut regs = Regs::<P, K>::load(secs, ring, t0);
     let mut t = t0;
     while t < n {
         // Up to and including the next event.
@@ -555,7 +555,7 @@ fn steady<const CH: usize, const P: usize, const K: usize>(
         t = end;
         if (first + (t - 1) as u64) % 64 == phase && !regs.flush() {
             // Rare: something is not finite. Sanitise section by section, as `wavefront`.
-            regs.store(secs, ring, t - 1);
+            regs.store(secs, ring, t);
             for (j, sec) in secs.iter_mut().enumerate() {
                 sec.sanitize();
                 if j + 1 < s {
@@ -563,10 +563,10 @@ fn steady<const CH: usize, const P: usize, const K: usize>(
                     *slot = finite_or_zero(*slot);
                 }
             }
-            regs = Regs::load(secs, ring, t - 1);
+            regs = Regs::load(secs, ring, t);
         }
     }
-    regs.store(secs, ring, n - 1);
+    regs.store(secs, ring, n);
 }
 
 /// Steps `t .. end` of [`steady`] (no event in between).
@@ -646,14 +646,14 @@ struct Regs<const P: usize, const K: usize> {
 }
 
 impl<const P: usize, const K: usize> Regs<P, K> {
-    /// Reads the state from `secs` and, for the values in flight after step `t`, section
-    /// `j`'s output from `ring[(t − j) % RING]`.
+    /// Reads the state from `secs` and the values in flight before step `t`: section `j`'s
+    /// output from `ring[(t − 1 − j) % RING]`.
     #[inline(never)]
     fn load<const CH: usize>(secs: &[FastSection<CH>], ring: &[[f64; CH]; RING], t: usize) -> Self {
         let s = P + 2 * K;
         let y = |j: usize| {
             if j + 1 < s {
-                ring[(t - j) % RING]
+                ring[(t - 1 - j) % RING]
             } else {
                 [0.0; CH]
             }
@@ -684,7 +684,7 @@ impl<const P: usize, const K: usize> Regs<P, K> {
         let s = P + 2 * K;
         let mut put = |j: usize, y: [f64; 2], w: [f64; 2], i2: [f64; 2]| {
             if j + 1 < s {
-                ring[(t - j) % RING][..2].copy_from_slice(&y);
+                ring[(t - 1 - j) % RING][..2].copy_from_slice(&y);
             }
             secs[j].w[..2].copy_from_slice(&w);
             secs[j].i2[..2].copy_from_slice(&i2);
