@@ -90,11 +90,13 @@
 //! comparison (it fails today) and prints the rows it rests on.
 
 use lathe::loudness::LoudnessMeter;
-use lathe::{ChainConfig, Mastering, Pass, Preset, RenderOutcome, Target};
+use lathe::{ChainConfig, Preset, Target};
 use lathe_core::db_to_gain;
 use lathe_testkit::{analysis, signals};
 
-const FS: f64 = 48_000.0;
+mod common;
+
+use common::{dense_mix, master, modulation_residual_db, FS};
 /// Length of the dense mix in seconds.
 const SECONDS: f64 = 30.0;
 /// Loudness of the mix before the push, and after it (LUFS); the ceiling (dBTP).
@@ -103,14 +105,6 @@ const TO_LUFS: f64 = -9.0;
 const CEILING_DB: f64 = -1.0;
 /// How close each peer's output must land to `TO_LUFS` (LU).
 const LANDING_LU: f64 = 0.05;
-
-/// A dense, bass-heavy synthesised mix scaled to `lufs` (the generator of tests/master.rs).
-fn dense_mix(seconds: f64, lufs: f64) -> Vec<[f32; 2]> {
-    let mut x = signals::music_like(FS, seconds, -1.0, 11);
-    let g = db_to_gain(lufs - integrated_lufs(&x)) as f32;
-    x.iter_mut().flatten().for_each(|s| *s *= g);
-    x
-}
 
 /// BS.1770-4 integrated loudness in LUFS (the project's meter, true peak off for speed).
 fn integrated_lufs(x: &[[f32; 2]]) -> f64 {
@@ -141,60 +135,6 @@ fn levels(x: &[[f32; 2]]) -> Levels {
         true_peak_8x_db: tp8,
         sample_peak_db: m.sample_peak_dbfs(),
     }
-}
-
-/// Runs a whole Lathe job in memory, in blocks of 1000 frames (as tests/master.rs does).
-fn master(
-    input: &[[f32; 2]],
-    chain: &ChainConfig,
-    target: &Target,
-) -> (Vec<[f32; 2]>, Mastering<2>) {
-    let mut job = Mastering::<2>::new(chain, target, FS, false).unwrap();
-    loop {
-        match job.pass() {
-            Pass::Analyze | Pass::Model => {
-                for b in input.chunks(1000) {
-                    job.feed(b);
-                }
-                job.end_pass().unwrap();
-            }
-            Pass::Render => {
-                let mut out = Vec::new();
-                for b in input.chunks(1000) {
-                    job.render(b, &mut out);
-                }
-                job.finish(&mut out);
-                if job.end_render().unwrap() == RenderOutcome::Done {
-                    return (out, job);
-                }
-            }
-            Pass::Done => unreachable!("a finished job returns from the render arm"),
-        }
-    }
-}
-
-/// Energy of `y` left after removing a least-squares gain per 10 ms block of `x`, in dB re the
-/// energy of `y` (both channels) — the measurement of tests/master.rs.
-fn modulation_residual_db(x: &[[f32; 2]], y: &[[f32; 2]]) -> f64 {
-    assert_eq!(x.len(), y.len(), "residual of misaligned signals");
-    let block = (FS * 0.01) as usize;
-    let (mut resid, mut total) = (0.0f64, 0.0f64);
-    for (xi, yi) in x.chunks(block).zip(y.chunks(block)) {
-        for ch in 0..2 {
-            let (mut xy, mut xx) = (0.0f64, 0.0f64);
-            for (a, b) in xi.iter().zip(yi) {
-                xy += f64::from(a[ch]) * f64::from(b[ch]);
-                xx += f64::from(a[ch]) * f64::from(a[ch]);
-            }
-            let g = if xx > 0.0 { xy / xx } else { 0.0 };
-            for (a, b) in xi.iter().zip(yi) {
-                let e = f64::from(b[ch]) - g * f64::from(a[ch]);
-                resid += e * e;
-                total += f64::from(b[ch]) * f64::from(b[ch]);
-            }
-        }
-    }
-    10.0 * (resid / total).log10()
 }
 
 /// `x` times `gain_db`, rounded to `f32` (what reaches a peer's limiter).
@@ -599,7 +539,7 @@ where
 fn lathe_landing(mix: &[[f32; 2]]) -> Landing {
     let target = Target::custom(TO_LUFS, CEILING_DB);
     let chain = Preset::Transparent.chain(&target);
-    let (out, job) = master(mix, &chain, &target);
+    let (out, job) = master(mix, &chain, &target, false);
     let plan = job.plan();
     // What reaches Lathe's limiter: the rendered chain without its limiter (input stage with
     // its DC high-pass, whose phase shift is not distortion, and the gain), latency
