@@ -2,7 +2,7 @@
 //! ceiling, is as long as the input and aligned to it, and stays clean when pushed.
 
 use lathe::loudness::LoudnessMeter;
-use lathe::{ChainConfig, Preset, Target};
+use lathe::{ChainConfig, Mastering, Preset, Target};
 use lathe_core::db_to_gain;
 use lathe_testkit::{analysis, signals};
 
