@@ -190,6 +190,18 @@ impl Ballistics {
         self.slow = settle(self.slow);
     }
 
+    /// The state of the fast branch (the output without adaptive release).
+    #[inline]
+    pub(crate) fn fast(&self) -> f32 {
+        self.fast
+    }
+
+    /// Sets the state of the fast branch.
+    #[inline]
+    pub(crate) fn set_fast(&mut self, y: f32) {
+        self.fast = y;
+    }
+
     /// True when the state is exactly 0 (at rest: a zero input keeps it there).
     #[inline]
     pub(crate) fn is_at_rest(&self) -> bool {
@@ -365,6 +377,149 @@ pub(crate) fn run_chain<C: Chain>(b: &mut Ballistics, x: &mut [f32]) {
     c.store(b);
 }
 
+/// Pairs of smooth-branching steps, composed: the ballistics of a processor that runs a single
+/// chain without adaptive release advance two frames per step of their dependency chain.
+///
+/// One step is `y' = max(a y + A, r y + R)` (with `A = (1 - a) x`, `R = (1 - r) x`; `min` when
+/// the release is the faster, see [`Branch::step`]). Since `a, r ≥ 0`, multiplying distributes
+/// over the `max`, so two steps from `y` are the largest of four lines in `y`, of which two
+/// have the same slope `a r`:
+///
+/// `y'' = max(a² y + (a A₀ + A₁), a r y + max(a R₀ + A₁, r A₀ + R₁), r² y + (r R₀ + R₁))`.
+///
+/// The offsets depend only on the targets, so they are computed for a whole block as vector
+/// code, and the chain from pair to pair costs a multiply, an add and two maxima per *two*
+/// frames. The first frame of each pair is one ordinary step from the state before the pair
+/// (computed off the chain). In exact arithmetic this equals two single steps; in `f32` it
+/// rounds differently, so pairs are aligned to the frame count (see the compressor), which
+/// keeps the output independent of how the audio is split into blocks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PairChain<const ATTACK_FASTER: bool> {
+    c: Branch,
+    aa: f32,
+    ar: f32,
+    rr: f32,
+}
+
+/// The per-pair offsets of a [`PairChain`]: the first frame's weighted targets and the three
+/// offsets of the composed step.
+#[derive(Debug, Clone, Copy)]
+struct PairOffsets {
+    att0: f32,
+    rel0: f32,
+    b0: f32,
+    b1: f32,
+    b2: f32,
+}
+
+/// Pairs per pass of [`PairChain::run`].
+const PAIRS: usize = 16;
+
+impl<const ATTACK_FASTER: bool> PairChain<ATTACK_FASTER> {
+    /// The pair chain of `b` (without adaptive release, attack faster or not as the const
+    /// parameter says: see [`Ballistics::kind`]).
+    #[inline(always)]
+    pub(crate) fn new(b: &Ballistics) -> Self {
+        debug_assert!(!b.adaptive && b.fast_c.attack_faster == ATTACK_FASTER);
+        let c = b.fast_c;
+        Self {
+            c,
+            aa: c.a * c.a,
+            ar: c.a * c.r,
+            rr: c.r * c.r,
+        }
+    }
+
+    #[inline(always)]
+    fn pick(p: f32, q: f32) -> f32 {
+        if ATTACK_FASTER == (p > q) {
+            p
+        } else {
+            q
+        }
+    }
+
+    #[inline(always)]
+    fn offsets(&self, x0: f32, x1: f32) -> PairOffsets {
+        let c = &self.c;
+        let (att0, rel0) = (c.a_in * x0, c.r_in * x0);
+        let (att1, rel1) = (c.a_in * x1, c.r_in * x1);
+        PairOffsets {
+            att0,
+            rel0,
+            b0: c.a * att0 + att1,
+            b1: Self::pick(c.a * rel0 + att1, c.r * att0 + rel1),
+            b2: c.r * rel0 + rel1,
+        }
+    }
+
+    /// The state after both frames of a pair, from the state `y` before it and the pair's
+    /// offsets `b0, b1, b2`.
+    #[inline(always)]
+    fn second(&self, y: f32, b0: f32, b1: f32, b2: f32) -> f32 {
+        let u = self.aa * y + b0;
+        let v = self.ar * y + b1;
+        let w = self.rr * y + b2;
+        Self::pick(Self::pick(u, v), w)
+    }
+
+    /// The output of the first frame of a pair, from the state `y` before it and the frame's
+    /// weighted targets: one ordinary step (exactly [`Ballistics::step`]).
+    #[inline(always)]
+    fn first(&self, y: f32, att0: f32, rel0: f32) -> f32 {
+        Self::pick(self.c.a * y + att0, self.c.r * y + rel0)
+    }
+
+    /// One step from `y` towards `x` (the first frame of a pair).
+    #[inline(always)]
+    pub(crate) fn step(&self, y: f32, x: f32) -> f32 {
+        self.c.step::<ATTACK_FASTER>(y, x)
+    }
+
+    /// The state after a pair with targets `x0`, `x1` from the state `y` before it (the same
+    /// arithmetic as [`run`](Self::run)).
+    #[inline(always)]
+    pub(crate) fn pair(&self, y: f32, x0: f32, x1: f32) -> f32 {
+        let o = self.offsets(x0, x1);
+        self.second(y, o.b0, o.b1, o.b2)
+    }
+
+    /// Runs whole pairs (`x.len()` even) from the state `y` in place: targets in, outputs
+    /// out; returns the state after the last pair. No denormal flush. The offsets are kept as
+    /// separate arrays, so the passes over them vectorise.
+    #[inline(always)]
+    pub(crate) fn run(&self, mut y: f32, x: &mut [f32]) -> f32 {
+        debug_assert!(x.len() % 2 == 0);
+        let mut att0 = [0.0f32; PAIRS];
+        let mut rel0 = [0.0f32; PAIRS];
+        let mut b0 = [0.0f32; PAIRS];
+        let mut b1 = [0.0f32; PAIRS];
+        let mut b2 = [0.0f32; PAIRS];
+        let mut ys = [0.0f32; PAIRS + 1];
+        for x in x.chunks_mut(2 * PAIRS) {
+            let np = x.len() / 2;
+            for (i, p) in x.chunks_exact(2).enumerate().take(PAIRS) {
+                let o = self.offsets(p[0], p[1]);
+                att0[i] = o.att0;
+                rel0[i] = o.rel0;
+                b0[i] = o.b0;
+                b1[i] = o.b1;
+                b2[i] = o.b2;
+            }
+            ys[0] = y;
+            for i in 0..np.min(PAIRS) {
+                y = self.second(y, b0[i], b1[i], b2[i]);
+                ys[i + 1] = y;
+            }
+            for (i, p) in x.chunks_exact_mut(2).enumerate().take(PAIRS) {
+                p[0] = self.first(ys[i], att0[i], rel0[i]);
+                p[1] = ys[i + 1];
+            }
+        }
+        y
+    }
+}
+
 #[inline(always)]
 fn run_chains<C: Chain, const CH: usize>(b: &mut [Ballistics; CH], x: &mut [[f32; CH]]) {
     let mut c: [C; CH] = b.each_ref().map(C::load);
@@ -482,6 +637,73 @@ mod tests {
         };
         assert!(short as f64 <= plain as f64 * 1.3, "{short} vs {plain}");
         assert!(long as f64 > 3.0 * short as f64, "{long} vs {short}");
+    }
+
+    /// Targets (log2 units) with runs of silence, jumps and slow changes.
+    fn targets(n: usize) -> std::vec::Vec<f32> {
+        let mut seed = 0x2545_f491_u32;
+        (0..n)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let noise = (seed >> 8) as f32 / (1u32 << 24) as f32;
+                match (i / 300) % 4 {
+                    0 => 0.0,
+                    1 => 6.0 * noise,
+                    2 => 2.0 + (i as f32 * 0.01).sin(),
+                    _ => 10.0 * noise * noise,
+                }
+            })
+            .collect()
+    }
+
+    /// The composed pair step equals two single steps (to rounding), for attack faster than,
+    /// slower than and equal to the release, and for instant times; and `pair` is exactly the
+    /// arithmetic of `run`.
+    #[test]
+    fn pair_chain_equals_two_single_steps() {
+        let x = targets(6_000);
+        for (attack_ms, release_ms) in [
+            (5.0, 50.0),
+            (50.0, 5.0),
+            (10.0, 10.0),
+            (0.0, 20.0),
+            (20.0, 0.0),
+            (0.0, 0.0),
+        ] {
+            let b = Ballistics::new(attack_ms, release_ms, false, 48_000.0);
+            let mut out = x.clone();
+            let run = |y: f32, v: &mut [f32]| {
+                if b.kind().attack_faster {
+                    PairChain::<true>::new(&b).run(y, v)
+                } else {
+                    PairChain::<false>::new(&b).run(y, v)
+                }
+            };
+            let pair = |y: f32, x0: f32, x1: f32| {
+                if b.kind().attack_faster {
+                    PairChain::<true>::new(&b).pair(y, x0, x1)
+                } else {
+                    PairChain::<false>::new(&b).pair(y, x0, x1)
+                }
+            };
+            let end = run(0.0, &mut out);
+            assert_eq!(end, out[out.len() - 1]);
+            let mut seq = b;
+            for (i, &xi) in x.iter().enumerate() {
+                let want = seq.step(xi);
+                let got = out[i];
+                assert!(
+                    (got - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                    "{attack_ms}/{release_ms} ms, frame {i}: {got} vs {want}"
+                );
+            }
+            // `pair` from the exact state before each pair gives `run`'s value bit for bit.
+            let mut y = 0.0;
+            for (i, p) in x.chunks_exact(2).enumerate() {
+                y = pair(y, p[0], p[1]);
+                assert_eq!(y.to_bits(), out[2 * i + 1].to_bits(), "frame {}", 2 * i + 1);
+            }
+        }
     }
 
     #[test]
