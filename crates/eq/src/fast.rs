@@ -111,19 +111,6 @@ macro_rules! lanes {
 lanes!(D2, f64, 2, "Two `f64` lanes: one section, both channels.");
 lanes!(F4, f32, 4, "Four `f32` lanes: two sections, both channels each.");
 
-impl F4 {
-    /// `self` (whose lanes 2 and 3 are +0.0) with lanes 0 and 1 of `hi` in lanes 2 and 3, bit
-    /// for bit: `mask` has all bits set in lanes 2 and 3 and none in 0 and 1. (A run-time mask
-    /// and whole-vector operations keep the compiler from splitting the packs into halves.)
-    #[inline(always)]
-    fn insert_upper(self, hi: Self, mask: &[u32; 4]) -> Self {
-        let swapped = [hi.0[2], hi.0[3], hi.0[0], hi.0[1]];
-        Self(core::array::from_fn(|i| {
-            f32::from_bits(self.0[i].to_bits() | (swapped[i].to_bits() & mask[i]))
-        }))
-    }
-}
-
 /// Coefficients of one section in the scaled-state form (see the [module docs](self)).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[repr(C)]
@@ -322,8 +309,6 @@ pub(crate) struct Plan {
     stereo: bool,
     d: [Fc<D2>; MAX_DOUBLE_ALONE],
     f: [Fc<F4>; MAX_PACKS],
-    /// Selects lanes 2 and 3 (see [`F4::insert_upper`]).
-    upper: [u32; 4],
 }
 
 impl Plan {
@@ -347,7 +332,6 @@ impl Plan {
             cw: F4([0.0; 4]),
             c2: F4([0.0; 4]),
         }; MAX_PACKS],
-        upper: [0, 0, u32::MAX, u32::MAX],
     };
 
     /// Number of leading `f64` sections for a cascade whose sections may (`true`) or may not
@@ -387,7 +371,7 @@ impl Plan {
             }
             let f = &secs[doubles..];
             for (k, p) in plan.f.iter_mut().enumerate().take(packs) {
-                *p = pack(&f[k].c32, &f[k + packs].c32);
+                *p = pack(&f[k + packs].c32, &f[k].c32);
             }
         }
         plan
@@ -406,32 +390,22 @@ impl Plan {
         if s == 0 || n == 0 {
             return;
         }
-        let mut ring = [[0.0f64; CH]; RING];
         let phase = sanitize_phase(s);
         if s > RING {
             return frame_by_frame(secs, frames, first, phase);
         }
-        if !self.stereo || n < s {
+        if !self.stereo || CH != 2 {
+            let mut ring = [[0.0f64; CH]; RING];
             return wavefront(secs, frames, &mut ring, 0..n + s - 1, first, phase);
         }
-        wavefront(secs, frames, &mut ring, 0..s - 1, first, phase);
-        self.stereo_kernel(secs, frames, &mut ring, first, phase);
-        wavefront(secs, frames, &mut ring, n..n + s - 1, first, phase);
-    }
-
-    fn stereo_kernel<const CH: usize>(
-        &self,
-        secs: &mut [FastSection<CH>],
-        frames: &mut [[f32; CH]],
-        ring: &mut [[f64; CH]; RING],
-        first: u64,
-        phase: u64,
-    ) {
         macro_rules! dispatch {
             ($(($p:literal, $k:literal)),* $(,)?) => {
                 match (self.doubles, (self.sections - self.doubles) / 2) {
-                    $(($p, $k) => steady::<CH, $p, $k>(self, secs, frames, ring, first, phase),)*
-                    _ => wavefront(secs, frames, ring, secs.len() - 1..frames.len(), first, phase),
+                    $(($p, $k) => stereo::<CH, $p, $k>(self, secs, frames, first, phase),)*
+                    _ => {
+                        let mut ring = [[0.0f64; CH]; RING];
+                        wavefront(secs, frames, &mut ring, 0..n + s - 1, first, phase)
+                    }
                 }
             };
         }
@@ -526,50 +500,100 @@ fn frame_by_frame<const CH: usize>(
 /// `f32` state below this is flushed to zero (compared in `f32`).
 const DENORMAL_F32: f32 = 1e-30;
 
-/// The steady state of the stereo wavefront, steps `S − 1 .. n` with `S = P + 2K` sections:
-/// `P` in `f64`, then `K` packs of two `f32` sections. Reads the input of section 0 from
-/// `frames`, the values in flight from `ring` (where the fill left them) and writes them back
-/// there for the drain; writes finished frames to `frames`. Sanitising events as in
-/// [`wavefront`].
-fn steady<const CH: usize, const P: usize, const K: usize>(
+/// The stereo wavefront with `S = P + 2K` sections, `P` in `f64`, then `K` packs of two
+/// `f32` sections, kept in registers ([`Regs`]): steps in which every section has a frame run
+/// in [`segment`]s between the sanitising events; the first and last `S − 1` steps, in which
+/// some sections are idle, run in [`masked_step`]. Same results and events as [`wavefront`].
+fn stereo<const CH: usize, const P: usize, const K: usize>(
     plan: &Plan,
     secs: &mut [FastSection<CH>],
     frames: &mut [[f32; CH]],
-    ring: &mut [[f64; CH]; RING],
     first: u64,
     phase: u64,
 ) {
     let s = P + 2 * K;
     let n = frames.len();
-    if CH != 2 || secs.len() != s || n < s || s > RING {
-        return wavefront(secs, frames, ring, s.saturating_sub(1)..n, first, phase);
+    if CH != 2 || secs.len() != s || s == 0 {
+        let mut ring = [[0.0f64; CH]; RING];
+        return wavefront(secs, frames, &mut ring, 0..n + s - 1, first, phase);
     }
-    let t0 = s - 1;
-    let mut regs = Regs::<P, K>::load(secs, ring, t0);
-    let mut t = t0;
+    let event = |t: usize| (first + t as u64) % 64 == phase;
+    let mut regs = Regs::<P, K>::load(secs);
+    let last = n + s - 1;
+    // Fill.
+    let mut t = 0;
+    while t < s - 1 {
+        masked_step(&mut regs, plan, frames, t);
+        if event(t) {
+            regs.sanitize_active(t, n);
+        }
+        t += 1;
+    }
+    // Every section busy.
     while t < n {
         // Up to and including the next event.
         let to_event = (phase + 64 - (first + t as u64) % 64) % 64;
         let end = n.min(t + 1 + to_event as usize);
         segment(&mut regs, plan, frames, t, end);
         t = end;
-        if (first + (t - 1) as u64) % 64 == phase && !regs.flush() {
-            // Rare: something is not finite. Sanitise section by section, as `wavefront`.
-            regs.store(secs, ring, t);
-            for (j, sec) in secs.iter_mut().enumerate() {
-                sec.sanitize();
-                if j + 1 < s {
-                    let slot = &mut ring[(t - 1 - j) % RING];
-                    *slot = finite_or_zero(*slot);
-                }
-            }
-            regs = Regs::load(secs, ring, t);
+        if event(t - 1) && !regs.flush() {
+            regs.sanitize_active(t - 1, n);
         }
     }
-    regs.store(secs, ring, n);
+    // Drain.
+    while t < last {
+        masked_step(&mut regs, plan, frames, t);
+        if event(t) {
+            regs.sanitize_active(t, n);
+        }
+        t += 1;
+    }
+    regs.store(secs);
 }
 
-/// Steps `t .. end` of [`steady`] (no event in between).
+/// One step of the stereo wavefront with all sections busy: updates `regs`, returns the
+/// finished frame (section `S − 1`'s output).
+#[inline(always)]
+fn step_all<const P: usize, const K: usize>(
+    regs: &mut Regs<P, K>,
+    cd: &[Fc<D2>; P],
+    cf: &[Fc<F4>; K],
+    x: [f32; 2],
+) -> [f32; 2] {
+    let Regs {
+        yd,
+        wd,
+        id,
+        yf,
+        wf,
+        if_,
+    } = regs;
+    let xd = D2([f64::from(x[0]), f64::from(x[1])]);
+    // Input of the first f32 section: the last f64 output of the previous step.
+    let into_f = if P > 0 {
+        let v = yd[P - 1].0;
+        [v[0] as f32, v[1] as f32]
+    } else {
+        x
+    };
+    for j in (0..P).rev() {
+        let input = if j == 0 { xd } else { yd[j - 1] };
+        yd[j] = cd[j].step(&mut wd[j], &mut id[j], input);
+    }
+    if K > 0 {
+        let w = yf[K - 1].0;
+        let x0 = F4([w[2], w[3], into_f[0], into_f[1]]);
+        for k in (0..K).rev() {
+            let input = if k == 0 { x0 } else { yf[k - 1] };
+            yf[k] = cf[k].step(&mut wf[k], &mut if_[k], input);
+        }
+        [yf[K - 1].0[0], yf[K - 1].0[1]]
+    } else {
+        [yd[P - 1].0[0] as f32, yd[P - 1].0[1] as f32]
+    }
+}
+
+/// Steps `t .. end` of [`stereo`], every section busy, no event in between.
 #[inline(never)]
 fn segment<const CH: usize, const P: usize, const K: usize>(
     regs: &mut Regs<P, K>,
@@ -579,61 +603,68 @@ fn segment<const CH: usize, const P: usize, const K: usize>(
     end: usize,
 ) {
     let t0 = P + 2 * K - 1;
-    let cd: &[Fc<D2>; P] = plan.d.first_chunk().unwrap_or_else(|| unreachable!());
-    let cf: &[Fc<F4>; K] = plan.f.first_chunk().unwrap_or_else(|| unreachable!());
-    let Regs {
-        mut yd,
-        mut wd,
-        mut id,
-        mut yf,
-        mut wf,
-        mut if_,
-    } = *regs;
-    if t < t0 || end > frames.len() {
+    if CH != 2 || t < t0 || end > frames.len() {
         return;
     }
+    let cd: &[Fc<D2>; P] = plan.d.first_chunk().unwrap_or_else(|| unreachable!());
+    let cf: &[Fc<F4>; K] = plan.f.first_chunk().unwrap_or_else(|| unreachable!());
+    let mut r = *regs;
     let frames = &mut frames[..end];
     for step in t..end {
         let x = frames[step];
-        let xd = D2([f64::from(x[0]), f64::from(x[1])]);
-        // Input of the first f32 section: the last f64 output of the previous step.
-        let into_f = if P > 0 {
-            let v = yd[P - 1].0;
-            F4([v[0] as f32, v[1] as f32, 0.0, 0.0])
-        } else {
-            F4([x[0], x[1], 0.0, 0.0])
-        };
-        for j in (0..P).rev() {
-            let input = if j == 0 { xd } else { yd[j - 1] };
-            yd[j] = cd[j].step(&mut wd[j], &mut id[j], input);
-        }
+        let y = step_all(&mut r, cd, cf, [x[0], x[1]]);
         let out = &mut frames[step - t0];
-        if K > 0 {
-            let w = yf[K - 1].0;
-            let x0 = F4([into_f.0[0], into_f.0[1], w[0], w[1]]);
-            for k in (0..K).rev() {
-                let input = if k == 0 { x0 } else { yf[k - 1] };
-                yf[k] = cf[k].step(&mut wf[k], &mut if_[k], input);
-            }
-            out[0] = yf[K - 1].0[2];
-            out[1] = yf[K - 1].0[3];
-        } else {
-            out[0] = yd[P - 1].0[0] as f32;
-            out[1] = yd[P - 1].0[1] as f32;
-        }
+        out[0] = y[0];
+        out[1] = y[1];
     }
-
-    *regs = Regs {
-        yd,
-        wd,
-        id,
-        yf,
-        wf,
-        if_,
-    };
+    *regs = r;
 }
 
-/// The registers of [`steady`]: the values in flight (each section's last output) and the
+/// Step `t` of [`stereo`] when some sections are idle (section `j` filters frame `t − j` only
+/// if that is one of the `n` frames): all lanes compute, idle sections keep their state. (What
+/// idle sections hand on is never read by a busy one.)
+#[inline(never)]
+fn masked_step<const CH: usize, const P: usize, const K: usize>(
+    regs: &mut Regs<P, K>,
+    plan: &Plan,
+    frames: &mut [[f32; CH]],
+    t: usize,
+) {
+    let s = P + 2 * K;
+    let n = frames.len();
+    if CH != 2 {
+        return;
+    }
+    let cd: &[Fc<D2>; P] = plan.d.first_chunk().unwrap_or_else(|| unreachable!());
+    let cf: &[Fc<F4>; K] = plan.f.first_chunk().unwrap_or_else(|| unreachable!());
+    let old = *regs;
+    let x = if t < n { [frames[t][0], frames[t][1]] } else { [0.0; 2] };
+    let y = step_all(regs, cd, cf, x);
+    let busy = |j: usize| j <= t && t - j < n;
+    for j in 0..P {
+        if !busy(j) {
+            regs.wd[j] = old.wd[j];
+            regs.id[j] = old.id[j];
+        }
+    }
+    for k in 0..K {
+        for (half, j) in [(0, P + K + k), (2, P + k)] {
+            if !busy(j) {
+                for l in half..half + 2 {
+                    regs.wf[k].0[l] = old.wf[k].0[l];
+                    regs.if_[k].0[l] = old.if_[k].0[l];
+                }
+            }
+        }
+    }
+    if t + 1 >= s && busy(s - 1) {
+        let out = &mut frames[t + 1 - s];
+        out[0] = y[0];
+        out[1] = y[1];
+    }
+}
+
+/// The registers of [`stereo`]: each section's last output (the values in flight) and the
 /// state, as whole vectors.
 #[derive(Clone, Copy)]
 struct Regs<const P: usize, const K: usize> {
@@ -646,56 +677,35 @@ struct Regs<const P: usize, const K: usize> {
 }
 
 impl<const P: usize, const K: usize> Regs<P, K> {
-    /// Reads the state from `secs` and the values in flight before step `t`: section `j`'s
-    /// output from `ring[(t − 1 − j) % RING]`.
-    #[inline(never)]
-    fn load<const CH: usize>(secs: &[FastSection<CH>], ring: &[[f64; CH]; RING], t: usize) -> Self {
-        let s = P + 2 * K;
-        let y = |j: usize| {
-            if j + 1 < s {
-                ring[(t - 1 - j) % RING]
-            } else {
-                [0.0; CH]
-            }
-        };
+    /// The state of `secs`, nothing in flight.
+    fn load<const CH: usize>(secs: &[FastSection<CH>]) -> Self {
         let d2 = |v: [f64; CH]| D2([v[0], v[1]]);
         let f4 = |a: [f64; CH], b: [f64; CH]| {
             F4([a[0] as f32, a[1] as f32, b[0] as f32, b[1] as f32])
         };
         let f = &secs[P..];
         Self {
-            yd: core::array::from_fn(|j| d2(y(j))),
+            yd: [D2([0.0; 2]); P],
             wd: core::array::from_fn(|j| d2(secs[j].w)),
             id: core::array::from_fn(|j| d2(secs[j].i2)),
-            yf: core::array::from_fn(|k| f4(y(P + k), y(P + k + K))),
-            wf: core::array::from_fn(|k| f4(f[k].w, f[k + K].w)),
-            if_: core::array::from_fn(|k| f4(f[k].i2, f[k + K].i2)),
+            yf: [F4([0.0; 4]); K],
+            wf: core::array::from_fn(|k| f4(f[k + K].w, f[k].w)),
+            if_: core::array::from_fn(|k| f4(f[k + K].i2, f[k].i2)),
         }
     }
 
-    /// The inverse of [`Regs::load`].
-    #[inline(never)]
-    fn store<const CH: usize>(
-        &self,
-        secs: &mut [FastSection<CH>],
-        ring: &mut [[f64; CH]; RING],
-        t: usize,
-    ) {
-        let s = P + 2 * K;
-        let mut put = |j: usize, y: [f64; 2], w: [f64; 2], i2: [f64; 2]| {
-            if j + 1 < s {
-                ring[(t - 1 - j) % RING][..2].copy_from_slice(&y);
-            }
-            secs[j].w[..2].copy_from_slice(&w);
-            secs[j].i2[..2].copy_from_slice(&i2);
-        };
-        for j in 0..P {
-            put(j, self.yd[j].0, self.wd[j].0, self.id[j].0);
+    /// Writes the state back to `secs`.
+    fn store<const CH: usize>(&self, secs: &mut [FastSection<CH>]) {
+        for (j, sec) in secs.iter_mut().enumerate().take(P) {
+            sec.w[..2].copy_from_slice(&self.wd[j].0);
+            sec.i2[..2].copy_from_slice(&self.id[j].0);
         }
         let h = |v: F4, at: usize| [f64::from(v.0[at]), f64::from(v.0[at + 1])];
         for k in 0..K {
-            put(P + k, h(self.yf[k], 0), h(self.wf[k], 0), h(self.if_[k], 0));
-            put(P + k + K, h(self.yf[k], 2), h(self.wf[k], 2), h(self.if_[k], 2));
+            for (half, j) in [(0, P + K + k), (2, P + k)] {
+                secs[j].w[..2].copy_from_slice(&h(self.wf[k], half));
+                secs[j].i2[..2].copy_from_slice(&h(self.if_[k], half));
+            }
         }
     }
 
@@ -730,6 +740,50 @@ impl<const P: usize, const K: usize> Regs<P, K> {
             }
         }
         true
+    }
+
+    /// The event after step `t` of a block of `n` frames, section by section, for the
+    /// sections that filtered a frame in that step: as [`FastSection::sanitize`] for the
+    /// state and [`finite_or_zero`] for what the section hands on.
+    #[cold]
+    fn sanitize_active(&mut self, t: usize, n: usize) {
+        let s = P + 2 * K;
+        for j in (0..s).filter(|&j| j <= t && t - j < n) {
+            let hand_on = j + 1 < s;
+            if j < P {
+                let (w, i2, y) = (&mut self.wd[j].0, &mut self.id[j].0, &mut self.yd[j].0);
+                if !(w.iter().chain(i2.iter()).all(|v| v.is_finite())) {
+                    *w = [0.0; 2];
+                    *i2 = [0.0; 2];
+                }
+                for v in w.iter_mut().chain(i2.iter_mut()) {
+                    *v = lathe_core::flush_denormal(*v);
+                }
+                if hand_on {
+                    *y = y.map(|v| if v.is_finite() { v } else { 0.0 });
+                }
+            } else {
+                let (k, half) = if j < P + K { (j - P, 2) } else { (j - P - K, 0) };
+                let lanes = half..half + 2;
+                let (w, i2, y) = (&mut self.wf[k].0, &mut self.if_[k].0, &mut self.yf[k].0);
+                if !lanes.clone().all(|l| w[l].is_finite() && i2[l].is_finite()) {
+                    for l in lanes.clone() {
+                        w[l] = 0.0;
+                        i2[l] = 0.0;
+                    }
+                }
+                for l in lanes {
+                    for v in [&mut w[l], &mut i2[l]] {
+                        if v.abs() < DENORMAL_F32 {
+                            *v = 0.0;
+                        }
+                    }
+                    if hand_on && !y[l].is_finite() {
+                        y[l] = 0.0;
+                    }
+                }
+            }
+        }
     }
 }
 
