@@ -454,11 +454,14 @@ impl<const ATTACK_FASTER: bool> PairChain<ATTACK_FASTER> {
     }
 
     /// The state after both frames of a pair, from the state `y` before it and the pair's
-    /// offsets `b0, b1, b2`.
+    /// offsets `b0, -b1, b2`.
     #[inline(always)]
     fn second(&self, y: f32, b0: f32, b1: f32, b2: f32) -> f32 {
+        // `v` subtracts its offset (stored negated) so that the three terms are not
+        // isomorphic: the compiler then keeps the chain scalar instead of packing two of them
+        // into a vector, which would add shuffles to the dependency chain.
         let u = self.aa * y + b0;
-        let v = self.ar * y + b1;
+        let v = self.ar * y - b1;
         let w = self.rr * y + b2;
         Self::pick(Self::pick(u, v), w)
     }
@@ -481,7 +484,7 @@ impl<const ATTACK_FASTER: bool> PairChain<ATTACK_FASTER> {
     #[inline(always)]
     pub(crate) fn pair(&self, y: f32, x0: f32, x1: f32) -> f32 {
         let o = self.offsets(x0, x1);
-        self.second(y, o.b0, o.b1, o.b2)
+        self.second(y, o.b0, -o.b1, o.b2)
     }
 
     /// Runs whole pairs (`x.len()` even) from the state `y` in place: targets in, outputs
@@ -498,22 +501,34 @@ impl<const ATTACK_FASTER: bool> PairChain<ATTACK_FASTER> {
         let mut ys = [0.0f32; PAIRS + 1];
         for x in x.chunks_mut(2 * PAIRS) {
             let np = x.len() / 2;
-            for (i, p) in x.chunks_exact(2).enumerate().take(PAIRS) {
+            for (((((p, a0), r0), c0), c1), c2) in x
+                .chunks_exact(2)
+                .zip(att0.iter_mut())
+                .zip(rel0.iter_mut())
+                .zip(b0.iter_mut())
+                .zip(b1.iter_mut())
+                .zip(b2.iter_mut())
+            {
                 let o = self.offsets(p[0], p[1]);
-                att0[i] = o.att0;
-                rel0[i] = o.rel0;
-                b0[i] = o.b0;
-                b1[i] = o.b1;
-                b2[i] = o.b2;
+                *a0 = o.att0;
+                *r0 = o.rel0;
+                *c0 = o.b0;
+                *c1 = -o.b1;
+                *c2 = o.b2;
             }
             ys[0] = y;
             for i in 0..np.min(PAIRS) {
                 y = self.second(y, b0[i], b1[i], b2[i]);
                 ys[i + 1] = y;
             }
-            for (i, p) in x.chunks_exact_mut(2).enumerate().take(PAIRS) {
-                p[0] = self.first(ys[i], att0[i], rel0[i]);
-                p[1] = ys[i + 1];
+            for (((p, w), a0), r0) in x
+                .chunks_exact_mut(2)
+                .zip(ys.windows(2))
+                .zip(att0.iter())
+                .zip(rel0.iter())
+            {
+                p[0] = self.first(w[0], *a0, *r0);
+                p[1] = w[1];
             }
         }
         y
