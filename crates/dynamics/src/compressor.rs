@@ -288,10 +288,10 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
         debug_assert!(self
             .gain_computer
             .agrees_with(&Curve::compressor(t, r.max(1.0), k)));
-        // Below the knee the reduction is exactly 0. The bound keeps a margin (1e-3 dB) far
-        // larger than the error of the fast log2, so that every value at or below it gives 0
-        // from the curve too, and skipping the curve changes nothing.
-        let below_db = t - 0.5 * k - 1e-3;
+        // Below the knee the reduction is exactly 0. The bound keeps a margin (0.01 dB) far
+        // larger than the error of the fast log2 (2e-4 dB), so that every value at or below it
+        // gives 0 from the curve too, and skipping the curve changes nothing.
+        let below_db = t - 0.5 * k - 0.01;
         let log2_amp = below_db / DB_PER_LOG2 / f64::from(self.sidechain.log_scale());
         self.quiet = libm::exp2(log2_amp) as f32;
     }
@@ -520,7 +520,7 @@ impl GainComputer {
             let x = self.lower + self.w * 0.5 + i as f32 * (0.05 + self.w / 8.0);
             let v = libm::exp2f(x.clamp(-99.0, 33.0));
             let want = curve.compress(self.scale * fastmath::log2(v));
-            (self.reduction(sidechain::log2(v)) - want).abs() <= 1e-4 * (1.0 + want.abs())
+            (self.reduction(sidechain::log2(v)) - want).abs() <= 1e-4 + 1e-6 * want.abs()
         })
     }
 }
@@ -723,7 +723,7 @@ mod tests {
     }
 
     /// The fast target path (bit-level log2 and the specialised gain computer) matches the
-    /// static curve of Giannoulis et al. (eq. 4, in `f64`) to 1e-4 dB, for peak and RMS
+    /// static curve of Giannoulis et al. (eq. 4, in `f64`) to 3e-4 dB, for peak and RMS
     /// scaling, hard and soft knees.
     #[test]
     fn gain_computer_matches_the_static_curve() {
@@ -744,7 +744,7 @@ mod tests {
                     let got = f64::from(gc.reduction(sidechain::log2(v))) * DB_PER_LOG2;
                     let want = -curve.gain_db(level_db);
                     assert!(
-                        (got - want).abs() < 1e-4 * (1.0 + want.abs()),
+                        (got - want).abs() < 3e-4 + 1e-6 * want.abs(),
                         "{threshold_db} dB {ratio}:1 {knee_db} dB, scale {scale}, {level_db} dB: {got} vs {want}"
                     );
                     level_db += 0.37;
