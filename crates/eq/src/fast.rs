@@ -309,6 +309,8 @@ pub(crate) struct Plan {
     stereo: bool,
     d: [Fc<D2>; MAX_DOUBLE_ALONE],
     f: [Fc<F4>; MAX_PACKS],
+    /// 1 in lanes 0 and 1, 0 in lanes 2 and 3 (see [`step_all`]).
+    lower: F4,
 }
 
 impl Plan {
@@ -332,6 +334,7 @@ impl Plan {
             cw: F4([0.0; 4]),
             c2: F4([0.0; 4]),
         }; MAX_PACKS],
+        lower: F4([1.0, 1.0, 0.0, 0.0]),
     };
 
     /// Number of leading `f64` sections for a cascade whose sections may (`true`) or may not
@@ -558,6 +561,7 @@ fn step_all<const P: usize, const K: usize>(
     regs: &mut Regs<P, K>,
     cd: &[Fc<D2>; P],
     cf: &[Fc<F4>; K],
+    lower: &F4,
     x: [f32; 2],
 ) -> [f32; 2] {
     let Regs {
@@ -581,8 +585,13 @@ fn step_all<const P: usize, const K: usize>(
         yd[j] = cd[j].step(&mut wd[j], &mut id[j], input);
     }
     if K > 0 {
+        // Lanes 2, 3 of the last pack into lanes 0, 1 and the input into lanes 2, 3, by
+        // whole-vector arithmetic with a mask the compiler cannot see through (with a plain
+        // shuffle it splits the last pack into halves and computes it twice). Exact but for
+        // the sign of zero results, and non-finite values leak into the other half, which
+        // the sanitising events clear ([`Regs::sanitize_active`] clears every lane).
         let w = yf[K - 1].0;
-        let x0 = F4([w[2], w[3], into_f[0], into_f[1]]);
+        let x0 = F4([0.0, 0.0, into_f[0], into_f[1]]) + F4([w[2], w[3], w[0], w[1]]) * *lower;
         for k in (0..K).rev() {
             let input = if k == 0 { x0 } else { yf[k - 1] };
             yf[k] = cf[k].step(&mut wf[k], &mut if_[k], input);
@@ -610,12 +619,28 @@ fn segment<const CH: usize, const P: usize, const K: usize>(
     let cf: &[Fc<F4>; K] = plan.f.first_chunk().unwrap_or_else(|| unreachable!());
     let mut r = *regs;
     let frames = &mut frames[..end];
-    for step in t..end {
-        let x = frames[step];
-        let y = step_all(&mut r, cd, cf, [x[0], x[1]]);
-        let out = &mut frames[step - t0];
-        out[0] = y[0];
-        out[1] = y[1];
+    if K > 0 {
+        // The last pack is stored whole: lanes 0 and 1 are the finished frame, lanes 2 and 3
+        // land on the next frame, which has been read already and gets its own output in the
+        // next step (or in the drain). Storing only half makes the compiler split the pack.
+        // Frames `step - t0 ..= step` (t0 >= 1): the finished one, then the next.
+        let mut rest = &mut frames[t - t0..end];
+        while let Some((done, later)) = rest.split_first_mut() {
+            let Some(x) = later.get(t0 - 1) else { break };
+            step_all(&mut r, cd, cf, &plan.lower, [x[0], x[1]]);
+            let y = r.yf[K - 1].0;
+            done[..2].copy_from_slice(&y[..2]);
+            later[0][..2].copy_from_slice(&y[2..]);
+            rest = later;
+        }
+    } else {
+        for step in t..end {
+            let x = frames[step];
+            let y = step_all(&mut r, cd, cf, &plan.lower, [x[0], x[1]]);
+            let out = &mut frames[step - t0];
+            out[0] = y[0];
+            out[1] = y[1];
+        }
     }
     *regs = r;
 }
@@ -639,7 +664,7 @@ fn masked_step<const CH: usize, const P: usize, const K: usize>(
     let cf: &[Fc<F4>; K] = plan.f.first_chunk().unwrap_or_else(|| unreachable!());
     let old = *regs;
     let x = if t < n { [frames[t][0], frames[t][1]] } else { [0.0; 2] };
-    let y = step_all(regs, cd, cf, x);
+    let y = step_all(regs, cd, cf, &plan.lower, x);
     let busy = |j: usize| j <= t && t - j < n;
     for j in 0..P {
         if !busy(j) {
@@ -713,31 +738,23 @@ impl<const P: usize, const K: usize> Regs<P, K> {
     /// Returns false, changing nothing, when something is not finite.
     #[inline(never)]
     fn flush(&mut self) -> bool {
-        let mut bad = 0.0f64;
+        // x − x is 0 for finite x and NaN otherwise; sums of it stay 0 only if all are finite.
+        let mut bad_d = D2([0.0; 2]);
         for v in self.yd.iter().chain(&self.wd).chain(&self.id) {
-            for x in v.0 {
-                bad += x - x;
-            }
+            bad_d = bad_d + (*v - *v);
         }
+        let mut bad_f = F4([0.0; 4]);
         for v in self.yf.iter().chain(&self.wf).chain(&self.if_) {
-            for x in v.0 {
-                bad += f64::from(x - x);
-            }
+            bad_f = bad_f + (*v - *v);
         }
-        if bad != 0.0 {
+        if bad_d.0.iter().any(|b| *b != 0.0) || bad_f.0.iter().any(|b| *b != 0.0) {
             return false;
         }
         for v in self.wd.iter_mut().chain(self.id.iter_mut()) {
-            for x in v.0.iter_mut() {
-                *x = lathe_core::flush_denormal(*x);
-            }
+            v.0 = v.0.map(lathe_core::flush_denormal);
         }
         for v in self.wf.iter_mut().chain(self.if_.iter_mut()) {
-            for x in v.0.iter_mut() {
-                if x.abs() < DENORMAL_F32 {
-                    *x = 0.0;
-                }
-            }
+            v.0 = v.0.map(|x| if x.abs() < DENORMAL_F32 { 0.0 } else { x });
         }
         true
     }
@@ -778,7 +795,8 @@ impl<const P: usize, const K: usize> Regs<P, K> {
                             *v = 0.0;
                         }
                     }
-                    if hand_on && !y[l].is_finite() {
+                    // Also the finished frames, which leak into the input lanes.
+                    if !y[l].is_finite() {
                         y[l] = 0.0;
                     }
                 }
