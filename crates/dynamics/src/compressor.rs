@@ -169,9 +169,17 @@ impl CompressorParams {
 ///   takes effect at the next [`prepare`](Processor::prepare) (so the latency the host
 ///   compensates never changes under it).
 /// - **Non-finite input**: the detector reads NaN as silence and infinities as +200 dBFS, so
-///   NaN/inf never enter the ballistics; the sidechain high-pass state is cleared within 64
+///   NaN/inf never enter the ballistics; the sidechain high-pass state is cleared within 32
 ///   frames. The audio path multiplies, so a non-finite sample comes out non-finite in its own
 ///   frame only.
+/// - **Implementation** (performance; the behaviour is the paper's): blocks of 32 frames on a
+///   fixed grid; per block, the detector, a bit-level `log2` and the gain computer run as
+///   vectorised loops, then the ballistics' dependency chain, then a bit-level `exp2` and the
+///   gains (the `log2`/`exp2` errors are below 2e-4 dB and 7e-5 dB). Linked, without adaptive
+///   release, the ballistics advance two frames per chain step (the exact composition of two
+///   smooth-branching steps, pairs aligned to the frame count). On the grid, a smoothed
+///   reduction below 6e-6 dB is settled to exactly 0, and blocks at rest below the knee take a
+///   constant gain. The output is bit-identical for any split of the audio into blocks.
 #[derive(Debug, Clone)]
 pub struct Compressor<const CH: usize, const N: usize = DEFAULT_LOOKAHEAD_CAPACITY> {
     params: CompressorParams,

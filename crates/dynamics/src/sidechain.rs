@@ -151,7 +151,7 @@ impl<const CH: usize> Sidechain<CH> {
     /// Detector values of a block, per channel: the sanitised magnitude of the (optionally
     /// high-passed) sidechain, or for RMS its running mean square. NaN reads as silence,
     /// infinities as +200 dBFS. With `flush`, denormal (and, in the high-pass, non-finite)
-    /// states are cleared after the block; callers flush on a fixed grid of frames (every 64),
+    /// states are cleared after the block; callers flush on a fixed grid of frames (every 32),
     /// so the output does not depend on how the audio is split into blocks.
     #[inline(always)]
     pub(crate) fn detect(&mut self, frames: &[[f32; CH]], out: &mut [[f32; CH]], flush: bool) {
