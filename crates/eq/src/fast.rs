@@ -806,21 +806,76 @@ impl<const P: usize, const K: usize> Regs<P, K> {
 }
 
 #[cfg(test)]
-mod tmp_tests {
+mod tests {
     use super::*;
     use crate::{design_band, BandParams};
+
+    fn sections(p: &BandParams, fs: f64) -> std::vec::Vec<SvfCoeffs> {
+        design_band(p, fs)
+            .unwrap()
+            .as_slice()
+            .iter()
+            .map(|c| SvfCoeffs::from_coeffs(c).unwrap())
+            .collect()
+    }
+
     #[test]
-    fn tmp_plan() {
+    fn low_and_sharp_sections_keep_f64_state() {
         let fs = 48_000.0;
-        let bands = [
-            BandParams::low_shelf(100.0, 2.0, 0.7),
-            BandParams::peak(400.0, -3.0, 1.5),
-            BandParams::peak(2_500.0, 2.0, 1.0),
-            BandParams::peak(6_000.0, -1.5, 2.0),
-            BandParams::high_shelf(10_000.0, 1.5, 0.7),
-        ];
-        let svf: std::vec::Vec<SvfCoeffs> = bands.iter().map(|b| SvfCoeffs::from_coeffs(&design_band(b, fs).unwrap().as_slice()[0]).unwrap()).collect();
-        let ok: std::vec::Vec<bool> = svf.iter().map(single_precision_ok).collect();
-        std::eprintln!("ok {:?} doubles {}", ok, Plan::doubles(ok.iter().copied()));
+        let single = |p: BandParams| sections(&p, fs).iter().all(single_precision_ok);
+        // Low corners and sharp resonances: f64.
+        assert!(!single(BandParams::low_shelf(100.0, 2.0, 0.7)));
+        assert!(!single(BandParams::high_pass(30.0, 2)));
+        assert!(!single(BandParams::peak(3_000.0, 12.0, 40.0)));
+        assert!(!single(BandParams::notch(1_000.0, 40.0)));
+        // Near Nyquist but well damped: the poles sit far inside the circle.
+        assert!(single(BandParams::low_pass(23_000.0, 2)));
+        // Mid and high bands of ordinary sharpness: f32.
+        assert!(single(BandParams::peak(400.0, -3.0, 1.5)));
+        assert!(single(BandParams::peak(2_500.0, 2.0, 1.0)));
+        assert!(single(BandParams::high_shelf(10_000.0, 1.5, 0.7)));
+        // The same band is f64 at a higher rate, where it sits closer to DC.
+        assert!(sections(&BandParams::peak(400.0, -3.0, 1.5), 192_000.0)
+            .iter()
+            .all(|c| !single_precision_ok(c)));
+    }
+
+    #[test]
+    fn f64_sections_form_a_prefix_and_f32_an_even_suffix() {
+        let d = |ok: &[bool]| Plan::doubles(ok.iter().copied());
+        assert_eq!(d(&[]), 0);
+        assert_eq!(d(&[true, true]), 0);
+        assert_eq!(d(&[true, true, true]), 1);
+        assert_eq!(d(&[false, true, true, true, true]), 1);
+        assert_eq!(d(&[true, false, true, true]), 2);
+        assert_eq!(d(&[true, true, false]), 3);
+        assert_eq!(d(&[false, true, true, true]), 2);
+    }
+
+    #[test]
+    fn the_scaled_state_form_is_the_same_filter() {
+        // One section in both forms, f64 throughout, fed the same noise: same output, and the
+        // state converts back to the SVF's.
+        let fs = 48_000.0;
+        for p in [
+            BandParams::peak(1_000.0, 6.0, 2.0),
+            BandParams::high_pass(50.0, 2),
+            BandParams::tilt(800.0, -4.0),
+            BandParams::notch(5_000.0, 3.0),
+        ] {
+            let c = sections(&p, fs)[0];
+            let mut svf = SvfState::<1>::ZERO;
+            let mut fast = FastSection::<1>::from_svf(&c, &svf, false);
+            let mut seed = 1u32;
+            for _ in 0..2_000 {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let x = [f64::from(seed >> 8) / f64::from(1u32 << 24) - 0.5];
+                let (a, b) = (svf.tick(&c, x)[0], fast.tick(x)[0]);
+                assert!((a - b).abs() < 1e-12, "{p:?}: {a} vs {b}");
+            }
+            let back = fast.svf_state();
+            assert!((back.ic1[0] - svf.ic1[0]).abs() < 1e-12);
+            assert!((back.ic2[0] - svf.ic2[0]).abs() < 1e-12);
+        }
     }
 }
