@@ -18,9 +18,11 @@
 //! `cw = m1·a1/(2a2) + m2/2`, `c2 = m0 + m2 − d`. It is the same linear map as the SVF (the
 //! low-pass state still accumulates small increments, which is what keeps it precise at low
 //! frequencies) in 6 multiplications and 6 additions instead of 7 and 8, and its recursion is
-//! shorter: 9 cycles of floating-point latency per sample on Zen 4 instead of 12. The output
+//! shorter: 9 cycles of floating-point latency per sample on Zen 4 instead of 10.5. The output
 //! only needs the old state and `x`, so a cascade's sections hand their outputs on after one
-//! multiply-add.
+//! multiply-add. The smoothing path keeps the SVF form (its stability proof is about that
+//! form); the state is converted where one path hands over to the other, at frames that do
+//! not depend on how the audio is split into blocks.
 //!
 //! # Precision per section
 //!
@@ -32,16 +34,30 @@
 //! format's −150 dB. Within a cascade, every section before the last `f64` one runs in `f64`
 //! too, so `f64` sections form a prefix and the `f32` ones a suffix of even length.
 //!
+//! # Wavefront
+//!
+//! The cascade runs as a skewed wavefront: at step `t`, section `j` filters frame `t − j`, so
+//! the sections of one step are independent and their recursions overlap instead of waiting
+//! for each other (the first and last `S − 1` steps of a block, where some sections have no
+//! frame, fill and drain the pipeline). The state is sanitised inside the pipeline, after
+//! steps at fixed positions counted from `prepare`/`reset` ([`sanitize_phase`]), so the output
+//! is bit-identical however the audio is split into blocks, and non-finite output ends at the
+//! same grid of 64 frames as on the smoothing path.
+//!
 //! # Stereo kernel
 //!
-//! For two channels the cascade runs as a skewed wavefront (section `j` filters frame `t − j`
-//! while section 0 filters frame `t`, so the sections' recursions overlap): each `f64` section
-//! as one `[f64; 2]` vector (both channels), and the `f32` sections two at a time as
-//! `[f32; 4]` vectors. With `K` such packs, pack `k` holds sections `k` (lanes 0–1) and `k + K`
-//! (lanes 2–3) of the `f32` part, so pack `k` reads exactly what pack `k − 1` wrote in the
-//! step before, lane for lane; only the hop from section `K − 1` to section `K` moves lanes.
-//! The wavefront's fill and drain run section by section with the same arithmetic, so the
-//! output is bit-identical however a block is split.
+//! For two channels, with a layout that has an instance (up to 4 `f64` sections before up to
+//! 4 packs, or up to 8 `f64` sections alone), the whole wavefront runs in SSE2 registers:
+//! each `f64` section as one `[f64; 2]` vector (both channels), the `f32` sections two at a
+//! time as `[f32; 4]` vectors. With `K` packs, pack `k` holds `f32` sections `k + K` (lanes
+//! 0–1) and `k` (lanes 2–3), so pack `k` reads exactly what pack `k − 1` wrote in the step
+//! before, lane for lane; only the hop from `f32` section `K − 1` (lanes 2–3 of the last
+//! pack) to section `K` (lanes 0–1 of the first) moves lanes, and lanes 0–1 of the last pack
+//! are the finished frame. Fill and drain run the same vector steps and restore the state of
+//! the idle sections. Other layouts and channel counts run section by section with the same
+//! arithmetic (the two routes differ at most in the sign of zero results, and in which values
+//! are not finite while non-finite input is in the pipeline; each cascade always takes the
+//! same route).
 
 use crate::svf::{SvfCoeffs, SvfState};
 use core::ops::{Add, Mul, Sub};
@@ -109,7 +125,12 @@ macro_rules! lanes {
     };
 }
 lanes!(D2, f64, 2, "Two `f64` lanes: one section, both channels.");
-lanes!(F4, f32, 4, "Four `f32` lanes: two sections, both channels each.");
+lanes!(
+    F4,
+    f32,
+    4,
+    "Four `f32` lanes: two sections, both channels each."
+);
 
 /// Coefficients of one section in the scaled-state form (see the [module docs](self)).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -413,11 +434,34 @@ impl Plan {
             };
         }
         dispatch!(
-            (1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (6, 0), (7, 0), (8, 0),
-            (0, 1), (1, 1), (2, 1), (3, 1), (4, 1),
-            (0, 2), (1, 2), (2, 2), (3, 2), (4, 2),
-            (0, 3), (1, 3), (2, 3), (3, 3), (4, 3),
-            (0, 4), (1, 4), (2, 4), (3, 4), (4, 4),
+            (1, 0),
+            (2, 0),
+            (3, 0),
+            (4, 0),
+            (5, 0),
+            (6, 0),
+            (7, 0),
+            (8, 0),
+            (0, 1),
+            (1, 1),
+            (2, 1),
+            (3, 1),
+            (4, 1),
+            (0, 2),
+            (1, 2),
+            (2, 2),
+            (3, 2),
+            (4, 2),
+            (0, 3),
+            (1, 3),
+            (2, 3),
+            (3, 3),
+            (4, 3),
+            (0, 4),
+            (1, 4),
+            (2, 4),
+            (3, 4),
+            (4, 4),
         );
     }
 }
@@ -454,16 +498,16 @@ fn wavefront<const CH: usize>(
         let event = (first + t as u64) % 64 == phase;
         let j_lo = (t + 1).saturating_sub(n);
         let j_hi = t.min(s - 1);
-        for j in j_lo..=j_hi {
+        for (j, sec) in secs.iter_mut().enumerate().take(j_hi + 1).skip(j_lo) {
             let f = t - j;
             let x = if j == 0 {
                 frames[f].map(f64::from)
             } else {
                 ring[f % RING]
             };
-            let mut y = secs[j].tick(x);
+            let mut y = sec.tick(x);
             if event {
-                secs[j].sanitize();
+                sec.sanitize();
                 y = finite_or_zero(y);
             }
             if j + 1 == s {
@@ -663,7 +707,11 @@ fn masked_step<const CH: usize, const P: usize, const K: usize>(
     let cd: &[Fc<D2>; P] = plan.d.first_chunk().unwrap_or_else(|| unreachable!());
     let cf: &[Fc<F4>; K] = plan.f.first_chunk().unwrap_or_else(|| unreachable!());
     let old = *regs;
-    let x = if t < n { [frames[t][0], frames[t][1]] } else { [0.0; 2] };
+    let x = if t < n {
+        [frames[t][0], frames[t][1]]
+    } else {
+        [0.0; 2]
+    };
     let y = step_all(regs, cd, cf, &plan.lower, x);
     let busy = |j: usize| j <= t && t - j < n;
     for j in 0..P {
@@ -705,9 +753,8 @@ impl<const P: usize, const K: usize> Regs<P, K> {
     /// The state of `secs`, nothing in flight.
     fn load<const CH: usize>(secs: &[FastSection<CH>]) -> Self {
         let d2 = |v: [f64; CH]| D2([v[0], v[1]]);
-        let f4 = |a: [f64; CH], b: [f64; CH]| {
-            F4([a[0] as f32, a[1] as f32, b[0] as f32, b[1] as f32])
-        };
+        let f4 =
+            |a: [f64; CH], b: [f64; CH]| F4([a[0] as f32, a[1] as f32, b[0] as f32, b[1] as f32]);
         let f = &secs[P..];
         Self {
             yd: [D2([0.0; 2]); P],
@@ -738,14 +785,14 @@ impl<const P: usize, const K: usize> Regs<P, K> {
     /// Returns false, changing nothing, when something is not finite.
     #[inline(never)]
     fn flush(&mut self) -> bool {
-        // x − x is 0 for finite x and NaN otherwise; sums of it stay 0 only if all are finite.
+        // 0·x is 0 for finite x and NaN otherwise; sums of it stay 0 only if all are finite.
         let mut bad_d = D2([0.0; 2]);
         for v in self.yd.iter().chain(&self.wd).chain(&self.id) {
-            bad_d = bad_d + (*v - *v);
+            bad_d = bad_d + D2([0.0; 2]) * *v;
         }
         let mut bad_f = F4([0.0; 4]);
         for v in self.yf.iter().chain(&self.wf).chain(&self.if_) {
-            bad_f = bad_f + (*v - *v);
+            bad_f = bad_f + F4([0.0; 4]) * *v;
         }
         if bad_d.0.iter().any(|b| *b != 0.0) || bad_f.0.iter().any(|b| *b != 0.0) {
             return false;
@@ -780,7 +827,11 @@ impl<const P: usize, const K: usize> Regs<P, K> {
                     *y = y.map(|v| if v.is_finite() { v } else { 0.0 });
                 }
             } else {
-                let (k, half) = if j < P + K { (j - P, 2) } else { (j - P - K, 0) };
+                let (k, half) = if j < P + K {
+                    (j - P, 2)
+                } else {
+                    (j - P - K, 0)
+                };
                 let lanes = half..half + 2;
                 let (w, i2, y) = (&mut self.wf[k].0, &mut self.if_[k].0, &mut self.yf[k].0);
                 if !lanes.clone().all(|l| w[l].is_finite() && i2[l].is_finite()) {

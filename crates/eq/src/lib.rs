@@ -60,13 +60,17 @@
 //! ## Topology ([`svf`])
 //!
 //! Every section runs as A. Simper's linear trapezoidal SVF (Cytomic, "Linear trapezoidal
-//! integrated SVF", 2013) with `f64` state. Any stable biquad — including the matched ones — maps
-//! onto it exactly ([`SvfCoeffs::from_coeffs`]), its state norm provably never grows under
-//! per-sample coefficient changes (also for linear interpolation between coefficient sets),
-//! and it keeps its precision at low frequencies (a 20 Hz high-pass at 192 kHz has a rounding
-//! floor below -135 dB). The EQ smooths parameter changes in the parameter domain (log
-//! frequency, dB, log Q), redesigns every [`SEGMENT_FRAMES`] samples and interpolates the
-//! coefficients per sample; structural changes morph the coefficients along a smoothstep.
+//! integrated SVF", 2013). Any stable biquad — including the matched ones — maps onto it
+//! exactly ([`SvfCoeffs::from_coeffs`]), its state norm provably never grows under per-sample
+//! coefficient changes (also for linear interpolation between coefficient sets), and it keeps
+//! its precision at low frequencies (a 20 Hz high-pass at 192 kHz has a rounding floor below
+//! -145 dB). The EQ smooths parameter changes in the parameter domain (log frequency, dB, log
+//! Q), redesigns every [`SEGMENT_FRAMES`] samples and interpolates the coefficients per sample
+//! in the SVF with `f64` state; structural changes morph the coefficients along a smoothstep.
+//! While nothing moves, the same sections run in an equivalent form with fewer operations and
+//! a shorter recursion, in `f64` for low corners and sharp resonances and in `f32` for the
+//! others (rounding noise at most -130 dB below the signal, typically -140 dB), as a
+//! vectorised wavefront; see [`ParametricEq`] ("Cost").
 //!
 //! ## Crossovers
 //!
@@ -85,12 +89,15 @@
 //!
 //! `cargo bench -p lathe-eq --bench eq` (criterion) measures one SVF, the core TDF-II biquad,
 //! the 5-band stereo EQ (still and while gliding) and the crossovers at 64/512/4096-frame
-//! blocks. On the shared 2-core AMD EPYC (Zen 4) VM this crate was developed on, with
-//! baseline x86-64 (SSE2) code, a 5-band stereo EQ at 48 kHz runs at about 8–11 ns per frame
-//! (best of repeated runs; up to ~18 ns while the machine is loaded), one stereo SVF at
-//! about 4 ns per frame and each further section adds about 1.5 ns: the still path is bound
-//! by the SVF's 15 `f64` operations per section and frame (plus the register copies of SSE2's
-//! two-operand form), not by latency. A two-band LR4 split costs about 6 ns per stereo frame.
+//! blocks. On the shared 2-core AMD EPYC (Zen 4, 3.6 GHz) VM this crate was developed on,
+//! with baseline x86-64 (SSE2) code, the benchmark's 5-band stereo EQ at 48 kHz (one `f64`
+//! section, four `f32` ones in two packs) runs at about 4.1 ns per frame for long blocks and
+//! 5.5 ns for 64-frame blocks (best of repeated runs; more while the machine is loaded),
+//! against 9 ns with the earlier all-`f64` SVF. The steady state is about 70 SSE2
+//! instructions (19 multiplies, 19 additions) per stereo frame, and is bound by the
+//! issue width and by two 9-cycle recursions; the 64-frame blocks also pay for filling and
+//! draining the pipeline. One stereo SVF ([`Svf`]) costs about 4 ns per frame (latency-bound),
+//! a two-band LR4 split about 6 ns.
 #![no_std]
 #![forbid(unsafe_code)]
 #[cfg(test)]

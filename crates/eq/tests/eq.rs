@@ -4,9 +4,9 @@
 use core::f64::consts::PI;
 use lathe_core::{gain_to_db, Error, ProcessSpec, Processor};
 use lathe_eq::{BandParams, Design, FilterKind, ParametricEq, Svf, SvfCoeffs, SANITIZE_FRAMES};
-use proptest::prelude::*;
 use lathe_testkit::{contract_tests, signals, ContractOptions, LatencyCheck};
 use num_complex::Complex64;
+use proptest::prelude::*;
 use realfft::RealFftPlanner;
 
 lathe_testkit::install_counting_allocator!();
@@ -765,7 +765,10 @@ fn the_still_path_matches_an_f64_svf_reference() {
         let mut ym = xm.clone();
         eqm.process(&mut ym);
         let (worst, rel_db) = difference(&ym, &want);
-        assert!(worst < 1e-6 && rel_db < -120.0, "{name} mono: {worst:e}, {rel_db:.1} dB");
+        assert!(
+            worst < 1e-6 && rel_db < -120.0,
+            "{name} mono: {worst:e}, {rel_db:.1} dB"
+        );
     }
 }
 
@@ -795,7 +798,10 @@ fn f32_sections_keep_the_noise_floor_low() {
     // Measured -142 dB (the f64 path: -147 dB, the f32 output's rounding alone -150 dB).
     assert!(f < -135.0, "f32 sections: noise floor {f:.1} dB");
     // A sharp low band keeps f64 state: the floor stays at the f32 output's.
-    let low = [BandParams::peak(60.0, 6.0, 4.0), BandParams::low_shelf(90.0, 3.0, 0.7)];
+    let low = [
+        BandParams::peak(60.0, 6.0, 4.0),
+        BandParams::low_shelf(90.0, 3.0, 0.7),
+    ];
     let f = floor(&low);
     assert!(f < -144.0, "f64 sections: noise floor {f:.1} dB");
 }
@@ -837,7 +843,10 @@ fn a_change_settles_onto_what_a_fresh_instance_outputs() {
     let settled = diff(&y[n - (0.5 * fs) as usize..], &z[n - (0.5 * fs) as usize..]);
     assert!(settled < 1e-6, "settled output differs by {settled:e}");
     // And the comparison can fail: right after the change the two differ audibly.
-    let early = diff(&y[change_at..change_at + 480], &z[change_at..change_at + 480]);
+    let early = diff(
+        &y[change_at..change_at + 480],
+        &z[change_at..change_at + 480],
+    );
     assert!(early > 1e-3, "{early}");
 }
 
