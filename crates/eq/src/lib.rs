@@ -89,15 +89,16 @@
 //!
 //! `cargo bench -p lathe-eq --bench eq` (criterion) measures one SVF, the core TDF-II biquad,
 //! the 5-band stereo EQ (still and while gliding) and the crossovers at 64/512/4096-frame
-//! blocks. On the shared 2-core AMD EPYC (Zen 4, 3.6 GHz) VM this crate was developed on,
+//! blocks. On the shared 2-core AMD EPYC (Zen 4, 3.65 GHz) VM this crate was developed on,
 //! with baseline x86-64 (SSE2) code, the benchmark's 5-band stereo EQ at 48 kHz (one `f64`
-//! section, four `f32` ones in two packs) runs at about 4.1 ns per frame for long blocks and
-//! 5.5 ns for 64-frame blocks (best of repeated runs; more while the machine is loaded),
-//! against 9 ns with the earlier all-`f64` SVF. The steady state is about 70 SSE2
-//! instructions (19 multiplies, 19 additions) per stereo frame, and is bound by the
-//! issue width and by two 9-cycle recursions; the 64-frame blocks also pay for filling and
-//! draining the pipeline. One stereo SVF ([`Svf`]) costs about 4 ns per frame (latency-bound),
-//! a two-band LR4 split about 6 ns.
+//! section, four `f32` ones in two packs) takes 4.1, 4.2 and 5.5 ns per frame for 4096-, 512-
+//! and 64-frame blocks (best of repeated runs; criterion medians 4.5–7 ns while other jobs
+//! load the machine), against 8.1 ns (medians 9–12 ns) with the earlier all-`f64` SVF
+//! cascade. The steady state is about 69 instructions per frame — 43 arithmetic, 17 register
+//! copies that SSE2's two-operand form needs — at about 15 cycles; each section's recursion
+//! alone needs 9 cycles per frame. 64-frame blocks also pay for filling and draining the
+//! pipeline. One stereo SVF ([`Svf`]) costs about 3.7–4.3 ns per frame (latency-bound), a
+//! two-band LR4 split about 6–8 ns.
 #![no_std]
 #![forbid(unsafe_code)]
 #[cfg(test)]
