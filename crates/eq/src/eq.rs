@@ -194,14 +194,14 @@ impl<const CH: usize> Section<CH> {
 ///
 /// # Non-finite input
 ///
-/// NaN or infinite samples make the output non-finite while they pass through the filter
-/// state, but never poison it for good: every [`SANITIZE_FRAMES`] frames (a fixed grid
-/// counted from `prepare`/`reset`, so the output is identical for any block split) state that
+/// NaN and infinite input samples are replaced by 0.0 on the way in (the limiter's policy), so
+/// they never reach the filter state and the output stays finite. State that still goes
+/// non-finite (a finite input so large that the filters overflow) never poisons it for good:
+/// every [`SANITIZE_FRAMES`] frames (a fixed grid counted from `prepare`/`reset`) state that
 /// is not finite is cleared, and state below [`lathe_core::DENORMAL_THRESHOLD`] is flushed to
 /// zero. (In the still path's wavefront section `j` is sanitised when it has filtered frame
 /// `64k − 1 + S − 1 − j` of `S` sections, together with what it hands on, so that the last
-/// section is clean from frame `64k` on.) The output is finite again from the first multiple
-/// of 64 frames after the last non-finite input sample.
+/// section is clean from frame `64k` on.)
 ///
 /// ```
 /// use lathe_core::{Processor, ProcessSpec};
@@ -671,6 +671,12 @@ impl<const CH: usize, const N: usize> Processor<CH> for ParametricEq<CH, N> {
             return;
         }
         self.running = true;
+        // Non-finite input is silence (see the type docs): it never reaches the filter state.
+        for s in frames.iter_mut().flatten() {
+            if !s.is_finite() {
+                *s = 0.0;
+            }
+        }
         let mut rest = frames;
         // Moving: frame by frame, sanitised on the grid, until the last motion ends.
         while self.moving && !rest.is_empty() {

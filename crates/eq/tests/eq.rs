@@ -445,6 +445,11 @@ fn non_finite_input_never_poisons_the_state() {
             }
         }
         assert!(out[1_024..].iter().take(64).all(|f| f[0].is_finite()));
+        // Non-finite input reads as silence: the output is finite throughout.
+        assert!(
+            out.iter().flatten().all(|v| v.is_finite()),
+            "chunk {chunk}: non-finite output"
+        );
         // Once the transients of the restart have died away the output is the clean one.
         let tail = out[40_000..]
             .iter()
@@ -907,3 +912,4 @@ proptest! {
         prop_assert!(whole[clean_from..].iter().all(|f| f.iter().all(|v| v.is_finite())));
     }
 }
+
