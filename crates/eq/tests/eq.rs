@@ -912,4 +912,3 @@ proptest! {
         prop_assert!(whole[clean_from..].iter().all(|f| f.iter().all(|v| v.is_finite())));
     }
 }
-
