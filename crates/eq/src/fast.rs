@@ -82,45 +82,32 @@ pub(crate) trait Lanes:
 impl Lanes for f32 {}
 impl Lanes for f64 {}
 
+/// A lane-wise binary operator for a lanes type.
+macro_rules! lane_op {
+    ($name:ident, $trait:ident, $method:ident, $op:tt) => {
+        impl $trait for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn $method(self, o: Self) -> Self {
+                let mut r = self.0;
+                for (r, o) in r.iter_mut().zip(o.0) {
+                    *r $op o;
+                }
+                Self(r)
+            }
+        }
+    };
+}
+
 macro_rules! lanes {
     ($name:ident, $t:ty, $n:literal, $doc:literal) => {
         #[doc = $doc]
         #[derive(Debug, Clone, Copy, PartialEq, Default)]
         #[repr(C, align(16))]
         pub(crate) struct $name(pub [$t; $n]);
-        impl Add for $name {
-            type Output = Self;
-            #[inline(always)]
-            fn add(self, o: Self) -> Self {
-                let mut r = self.0;
-                for (r, o) in r.iter_mut().zip(o.0) {
-                    *r += o;
-                }
-                Self(r)
-            }
-        }
-        impl Sub for $name {
-            type Output = Self;
-            #[inline(always)]
-            fn sub(self, o: Self) -> Self {
-                let mut r = self.0;
-                for (r, o) in r.iter_mut().zip(o.0) {
-                    *r -= o;
-                }
-                Self(r)
-            }
-        }
-        impl Mul for $name {
-            type Output = Self;
-            #[inline(always)]
-            fn mul(self, o: Self) -> Self {
-                let mut r = self.0;
-                for (r, o) in r.iter_mut().zip(o.0) {
-                    *r *= o;
-                }
-                Self(r)
-            }
-        }
+        lane_op!($name, Add, add, +=);
+        lane_op!($name, Sub, sub, -=);
+        lane_op!($name, Mul, mul, *=);
         impl Lanes for $name {}
     };
 }
