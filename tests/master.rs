@@ -8,7 +8,7 @@ use lathe_testkit::{analysis, signals};
 
 mod common;
 
-use common::{dense_mix, master, modulation_residual_db, FS};
+use common::{dense_mix, limiter_input, master, modulation_residual_db, FS};
 
 fn check(out: &[[f32; 2]], input_len: usize, target: &Target) -> (f64, f64) {
     assert_eq!(
@@ -76,16 +76,7 @@ fn a_hard_push_from_minus_17_to_minus_9_hits_the_target_cleanly() {
     // limiter (instant attack, same release and ceiling) driven by the same gain. Both are
     // judged against what reaches the limiter (the rendered chain without its limiter: input
     // stage with its DC high-pass, whose phase shift is not distortion, and the gain).
-    let mut pre_cfg = plan.chain.clone();
-    pre_cfg
-        .stages
-        .retain(|s| !matches!(s, lathe::StageConfig::Limiter(_)));
-    let mut pre_chain = lathe::Compensated::new(
-        lathe::MasteringChain::<2>::from_config(&pre_cfg, FS, 4096).unwrap(),
-    );
-    let mut pre = Vec::new();
-    pre_chain.render(&input, &mut pre);
-    pre_chain.finish(&mut pre);
+    let pre = limiter_input(&plan.chain, &input);
     let residual_db = modulation_residual_db(&pre, &out);
     let naive = naive_limiter(&pre, 1.0, plan.limiter_ceiling_db, 80.0);
     let naive_db = modulation_residual_db(&pre, &naive);

@@ -96,7 +96,7 @@ use lathe_testkit::{analysis, signals};
 
 mod common;
 
-use common::{dense_mix, master, modulation_residual_db, FS};
+use common::{dense_mix, limiter_input, master, modulation_residual_db, FS};
 /// Length of the dense mix in seconds.
 const SECONDS: f64 = 30.0;
 /// Loudness of the mix before the push, and after it (LUFS); the ceiling (dBTP).
@@ -541,19 +541,7 @@ fn lathe_landing(mix: &[[f32; 2]]) -> Landing {
     let chain = Preset::Transparent.chain(&target);
     let (out, job) = master(mix, &chain, &target, false);
     let plan = job.plan();
-    // What reaches Lathe's limiter: the rendered chain without its limiter (input stage with
-    // its DC high-pass, whose phase shift is not distortion, and the gain), latency
-    // compensated like the output.
-    let mut pre_cfg = plan.chain.clone();
-    pre_cfg
-        .stages
-        .retain(|s| !matches!(s, lathe::StageConfig::Limiter(_)));
-    let mut pre_chain = lathe::Compensated::new(
-        lathe::MasteringChain::<2>::from_config(&pre_cfg, FS, 4096).unwrap(),
-    );
-    let mut pre = Vec::new();
-    pre_chain.render(mix, &mut pre);
-    pre_chain.finish(&mut pre);
+    let pre = limiter_input(&plan.chain, mix);
     Landing {
         name: "Lathe, transparent preset".into(),
         gain_db: plan.gain_db,

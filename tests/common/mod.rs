@@ -75,3 +75,20 @@ pub fn modulation_residual_db(x: &[[f32; 2]], y: &[[f32; 2]]) -> f64 {
     }
     10.0 * (resid / total).log10()
 }
+
+/// What reaches the limiter of a finished job: `input` through the rendered chain without its
+/// limiter (input stage with its DC high-pass, whose phase shift is not distortion, and the
+/// gain), latency compensated like the output.
+pub fn limiter_input(chain: &ChainConfig, input: &[[f32; 2]]) -> Vec<[f32; 2]> {
+    let mut pre_cfg = chain.clone();
+    pre_cfg
+        .stages
+        .retain(|s| !matches!(s, lathe::StageConfig::Limiter(_)));
+    let mut pre_chain = lathe::Compensated::new(
+        lathe::MasteringChain::<2>::from_config(&pre_cfg, FS, 4096).unwrap(),
+    );
+    let mut pre = Vec::new();
+    pre_chain.render(input, &mut pre);
+    pre_chain.finish(&mut pre);
+    pre
+}
