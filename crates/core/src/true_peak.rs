@@ -111,9 +111,13 @@ fn bessel_i0(x: f64) -> f64 {
     sum
 }
 
-/// Designs the `T` interpolation taps of the phase `frac` (0 < frac < 1 input samples after the
-/// phase-0 sample), ordered oldest sample first, normalised to unity gain at DC.
-fn design_phase<const T: usize>(frac: f64) -> [f64; T] {
+/// The `T` interpolation taps of the meter's phase `frac` (0 < frac < 1 input samples after
+/// the phase-0 sample), oldest sample first, normalised to unity gain at DC: a Kaiser-windowed
+/// sinc (β = 6) whose window sample `j` lies at `j - (T - 1 - T / 2)` input samples from the
+/// phase-0 sample. The detector uses `T =` [`TAPS_PER_PHASE`] at 4x and
+/// [`TAPS_PER_PHASE_2X`] at 2x; other crates (the limiter's detector) use it to read exactly
+/// what the meter reads.
+pub fn design_phase<const T: usize>(frac: f64) -> [f64; T] {
     let mut taps = [0.0f64; T];
     let half = (T / 2) as f64;
     let norm = bessel_i0(KAISER_BETA);

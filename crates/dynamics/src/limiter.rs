@@ -10,7 +10,7 @@ use lathe_core::{
 /// depend on the mode).
 const DETECTION_DELAY: usize = TRUE_PEAK_8X_DELAY;
 /// Frames replayed into the true-peak detector when true-peak mode is switched on while running.
-const REPLAY: usize = 2 * TRUE_PEAK_8X_DELAY + 4;
+const REPLAY: usize = 2 * TRUE_PEAK_8X_DELAY + 10;
 
 /// Capacity (frames) of [`MasteringLimiter`]: 5 ms of lookahead at 384 kHz (1920 frames) plus
 /// the true-peak detector's delay, rounded up to a power of two.

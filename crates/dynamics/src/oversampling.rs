@@ -109,35 +109,6 @@ pub(crate) fn fir(taps: &[f32], buf: &[f32], y: &mut [f32]) {
     }
 }
 
-/// [`fir`] for symmetric taps (`taps[j] == taps[len - 1 - j]`, even `len`), given their first
-/// half: each pair of samples is added before the multiplication, halving the products.
-#[inline(always)]
-pub(crate) fn fir_symmetric(half: &[f32], buf: &[f32], y: &mut [f32]) {
-    const R: usize = 16;
-    let len = 2 * half.len();
-    let n = y.len();
-    let full = n / R * R;
-    for (c, out) in y[..full].chunks_exact_mut(R).enumerate() {
-        let base = c * R;
-        let mut acc = [0.0f32; R];
-        for (j, &t) in half.iter().enumerate() {
-            let a = &buf[base + j..base + j + R];
-            let b = &buf[base + len - 1 - j..base + len - 1 - j + R];
-            for k in 0..R {
-                acc[k] += t * (a[k] + b[k]);
-            }
-        }
-        out.copy_from_slice(&acc);
-    }
-    for (i, o) in y.iter_mut().enumerate().skip(full) {
-        let mut acc = 0.0f32;
-        for (j, &t) in half.iter().enumerate() {
-            acc += t * (buf[i + j] + buf[i + len - 1 - j]);
-        }
-        *o = acc;
-    }
-}
-
 /// One 2x stage for `CH` channels: interpolator and decimator sharing the same half-band taps,
 /// processing blocks.
 #[derive(Debug, Clone)]
