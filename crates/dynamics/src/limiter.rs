@@ -29,6 +29,13 @@ pub const BASS_HOLD_FACTOR: usize = 8;
 /// the gain down between them instead of modulating it.
 pub const BASS_MIN_HOLD_MS: f64 = 25.0;
 
+/// The bass detector runs at `1 / BASS_DECIMATION` of the sample rate: the mean of each
+/// group of this many frames (a box filter, whose nulls fall on the frequencies that would
+/// alias onto the bass band) goes through the low-pass, and its level holds for the next group.
+/// A detector needs no more (its hold is 25 ms or longer), and the recursion, the one part of
+/// the limiter that cannot run across frames at once, costs a quarter.
+pub const BASS_DECIMATION: usize = 4;
+
 /// The bass detector holds the full-band peak as long as the low-passed audio reaches at least
 /// `1 / BASS_HEADROOM` of it (bass-dominated waveforms, a little treble riding on them
 /// included); transients with little bass get only the normal hold.
@@ -249,12 +256,15 @@ impl<const N: usize> Attack<N> {
 ///
 /// # How the gain is made
 /// 1. **Detect**: per frame, the largest absolute sample over the channels; or, in true-peak
-///    mode, the largest value of the 8x-oversampled signal within 1.5 frames of it
-///    ([`TruePeak8x`]: a long half-band interpolator followed by the same BS.1770-4 Annex 2
-///    [`TruePeakDetector`](lathe_core::TruePeakDetector) the loudness meter uses, read at 4x of
-///    the 2x stream). The Annex 2 detector alone reads full-band transients up to about 2 dB
-///    low; this one stays within about 0.05 dB of an independent 64-tap 8x reference.
-///    A second, **bass detector** low-passes the audio at [`BASS_DETECTOR_HZ`]: while the
+///    mode, the largest value of the 8x-oversampled signal in the two intervals next to it,
+///    and of the points the loudness meter of the same rate reads there ([`TruePeak8x`]: a
+///    long half-band interpolator followed by the BS.1770-4 Annex 2 style interpolator of
+///    [`TruePeakDetector`](lathe_core::TruePeakDetector), evaluated directly only where an exact
+///    bound says an interval can reach the ceiling). The Annex 2 detector alone reads
+///    full-band transients up to about 2 dB low; this one stays within about 0.05 dB of an
+///    independent 64-tap 8x reference.
+///    A second, **bass detector** low-passes the audio at [`BASS_DETECTOR_HZ`] (at a quarter
+///    of the rate, [`BASS_DECIMATION`]): while the
 ///    low-passed level reaches at least `1 / BASS_HEADROOM` of the peak (a bass-dominated
 ///    waveform, with whatever treble rides on it), the peak is also held for
 ///    `max(8 × W, 25 ms)`, so a bass waveform keeps the gain down from one of its crests to the
@@ -277,8 +287,9 @@ impl<const N: usize> Attack<N> {
 ///
 /// # Cost
 /// A peak reading at or under the ceiling never changes the gain, so the true-peak detector is
-/// given the ceiling as its threshold and skips the blocks that provably stay under it
-/// (bit-identical output, see [`set_detector_skipping`](Self::set_detector_skipping)); and a
+/// given the ceiling as its threshold and evaluates only the intervals that can exceed it
+/// (on music pushed 6 dB into the ceiling, about one in eight; bit-identical output, see
+/// [`set_detector_skipping`](Self::set_detector_skipping)); and a
 /// block with nothing over the ceiling while the gain rests at unity only moves the state on.
 ///
 /// The audio is delayed by `L + TRUE_PEAK_8X_DELAY` frames, [`latency`](Processor::latency)
@@ -321,6 +332,10 @@ pub struct Limiter<const CH: usize, const N: usize> {
     seg_pos: usize,
     seg_prefix: u32,
     bass_lp: Biquad<CH>,
+    /// Sum of the current group of [`BASS_DECIMATION`] frames, per channel.
+    bass_sum: [f32; CH],
+    /// The bass detector's level (times [`BASS_HEADROOM`]) from the last complete group.
+    bass_level: f32,
     bass_hold: ChunkHold,
     release_coeff: f64,
     /// `1 - released gain`.
@@ -352,6 +367,8 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
             seg_pos: 0,
             seg_prefix: 0,
             bass_lp: Biquad::default(),
+            bass_sum: [0.0; CH],
+            bass_level: 0.0,
             bass_hold: ChunkHold::new(),
             release_coeff: 0.0,
             depth: 0.0,
@@ -509,19 +526,28 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         let mut lp_filter = self.bass_lp;
         let mut frames = self.frames;
         let mut hold = self.bass_hold.clone();
+        let (mut sum, mut bass_level) = (self.bass_sum, self.bass_level);
         for i in 0..n {
-            let mut lp = 0.0f64;
-            for (ch, &v) in xd[i].iter().enumerate() {
-                let y = lp_filter.tick(ch, f64::from(v));
-                let y = f64::from_bits(y.to_bits() & 0x7fff_ffff_ffff_ffff);
-                lp = if y > lp { y } else { lp };
+            for (s, &v) in sum.iter_mut().zip(&xd[i]) {
+                *s += v;
             }
             frames = frames.wrapping_add(1);
-            if frames & 63 == 0 {
-                // Fixed schedule (frame count, not block), so block splits do not matter.
-                lp_filter.flush();
+            // Groups of BASS_DECIMATION frames by the frame count (not the block), so block
+            // splits do not matter: their mean goes through the low-pass at the reduced rate.
+            if frames % BASS_DECIMATION as u32 == 0 {
+                let mut lp = 0.0f64;
+                for (ch, s) in sum.iter_mut().enumerate() {
+                    let y = lp_filter.tick(ch, f64::from(*s) * (1.0 / BASS_DECIMATION as f64));
+                    let y = f64::from_bits(y.to_bits() & 0x7fff_ffff_ffff_ffff);
+                    lp = if y > lp { y } else { lp };
+                    *s = 0.0;
+                }
+                bass_level = lp as f32 * BASS_HEADROOM;
+                if frames & 63 == 0 {
+                    lp_filter.flush();
+                }
             }
-            let bass_in = (lp as f32 * BASS_HEADROOM).min(peak[i]);
+            let bass_in = bass_level.min(peak[i]);
             let bass = hold.push(bass_in.to_bits());
             // Peaks are non-negative finite floats: their bit patterns order like the values.
             // Any peak at or under the ceiling gives the same `need` (also through the bass
@@ -532,6 +558,7 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         }
         self.bass_lp = lp_filter;
         self.frames = frames;
+        (self.bass_sum, self.bass_level) = (sum, bass_level);
         self.bass_hold = hold;
         // Sliding maximum of the peak (= minimum of the required gain) over W frames.
         // Nothing over the ceiling in the block nor in the sliding window before it (every
@@ -630,7 +657,7 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         let bass = low_pass(
             BASS_DETECTOR_HZ,
             core::f64::consts::FRAC_1_SQRT_2,
-            spec.sample_rate,
+            spec.sample_rate / BASS_DECIMATION as f64,
         )?;
         self.sample_rate = spec.sample_rate;
         self.prepared = true;
@@ -655,6 +682,8 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         self.seg_pos = 0;
         self.seg_prefix = 0;
         self.bass_lp.reset();
+        self.bass_sum = [0.0; CH];
+        self.bass_level = 0.0;
         self.bass_hold.reset();
         self.depth = 0.0;
         self.frames = 0;

@@ -136,6 +136,9 @@ mod lanes {
         }
     }
 
+    // Pairs split over two accumulators, the last (odd count) going to the first.
+    const _: () = assert!(PAIRS % 2 == 1 && METER_PAIRS % 2 == 0);
+
     /// [`dot`] with SSE intrinsics (no pointer access: every intrinsic used is safe inside a
     /// function compiled for SSE).
     #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
@@ -148,8 +151,8 @@ mod lanes {
         diffs: &[f32; PAIRS],
     ) -> ([f32; 4], [f32; 4], [f32; 4]) {
         use core::arch::x86_64::{
-            __m128, _mm_add_ps, _mm_cvtss_f32, _mm_mul_ps, _mm_set1_ps, _mm_set_ps,
-            _mm_setzero_ps, _mm_shuffle_ps,
+            __m128, _mm_add_ps, _mm_cvtss_f32, _mm_mul_ps, _mm_set1_ps, _mm_set_ps, _mm_setzero_ps,
+            _mm_shuffle_ps,
         };
         let load = |c: &[f32; 4]| _mm_set_ps(c[3], c[2], c[1], c[0]);
         let store = |v: __m128| {
@@ -160,16 +163,29 @@ mod lanes {
                 _mm_cvtss_f32(_mm_shuffle_ps::<0b11_11_11_11>(v, v)),
             ]
         };
-        let (mut even, mut odd, mut met) = (_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps());
-        for m in 0..PAIRS {
-            let s = _mm_set1_ps(sums[m]);
-            even = _mm_add_ps(even, _mm_mul_ps(load(&sums_table[m]), s));
-            odd = _mm_add_ps(odd, _mm_mul_ps(load(&diffs_table[m]), _mm_set1_ps(diffs[m])));
-            if m < METER_PAIRS {
-                met = _mm_add_ps(met, _mm_mul_ps(load(&meter_table[m]), s));
-            }
+        // Two accumulators per table (even and odd `m`), so the additions overlap.
+        let zero = _mm_setzero_ps();
+        let (mut e0, mut e1, mut o0, mut o1) = (zero, zero, zero, zero);
+        let mac = |acc, c: &[f32; 4], v: f32| _mm_add_ps(acc, _mm_mul_ps(load(c), _mm_set1_ps(v)));
+        let (mut m0, mut m1) = (zero, zero);
+        for m in (0..METER_PAIRS).step_by(2) {
+            m0 = mac(m0, &meter_table[m], sums[m]);
+            m1 = mac(m1, &meter_table[m + 1], sums[m + 1]);
         }
-        (store(even), store(odd), store(met))
+        for m in (0..PAIRS - 1).step_by(2) {
+            e0 = mac(e0, &sums_table[m], sums[m]);
+            o0 = mac(o0, &diffs_table[m], diffs[m]);
+            e1 = mac(e1, &sums_table[m + 1], sums[m + 1]);
+            o1 = mac(o1, &diffs_table[m + 1], diffs[m + 1]);
+        }
+        // PAIRS is odd: the last pair goes to the even accumulators.
+        e0 = mac(e0, &sums_table[PAIRS - 1], sums[PAIRS - 1]);
+        o0 = mac(o0, &diffs_table[PAIRS - 1], diffs[PAIRS - 1]);
+        (
+            store(_mm_add_ps(e0, e1)),
+            store(_mm_add_ps(o0, o1)),
+            store(_mm_add_ps(m0, m1)),
+        )
     }
 
     /// The same in plain code (other targets, and the twin the vector form is tested against:
@@ -183,17 +199,19 @@ mod lanes {
         sums: &[f32; PAIRS],
         diffs: &[f32; PAIRS],
     ) -> ([f32; 4], [f32; 4], [f32; 4]) {
-        let (mut even, mut odd, mut met) = ([0.0f32; 4], [0.0f32; 4], [0.0f32; 4]);
+        let (mut even, mut odd, mut met) = ([[0.0f32; 4]; 2], [[0.0f32; 4]; 2], [[0.0f32; 4]; 2]);
         for m in 0..PAIRS {
+            let h = m % 2;
             for l in 0..4 {
-                even[l] += sums_table[m][l] * sums[m];
-                odd[l] += diffs_table[m][l] * diffs[m];
+                even[h][l] += sums_table[m][l] * sums[m];
+                odd[h][l] += diffs_table[m][l] * diffs[m];
                 if m < METER_PAIRS {
-                    met[l] += meter_table[m][l] * sums[m];
+                    met[h][l] += meter_table[m][l] * sums[m];
                 }
             }
         }
-        (even, odd, met)
+        let add = |a: [[f32; 4]; 2]| core::array::from_fn(|l| a[0][l] + a[1][l]);
+        (add(even), add(odd), add(met))
     }
 
     #[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
@@ -627,6 +645,23 @@ mod tests {
     }
 
     #[test]
+    fn vector_dot_products_match_the_plain_twin() {
+        let d = TruePeak8x::<1>::for_sample_rate(44_100.0);
+        let mut seed = 3u32;
+        for _ in 0..50 {
+            let mut next = || {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (seed >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+            };
+            let sums: [f32; PAIRS] = core::array::from_fn(|_| next());
+            let diffs: [f32; PAIRS] = core::array::from_fn(|_| next());
+            let a = lanes::dot(&d.pair_sums, &d.pair_diffs, &d.meter, &sums, &diffs);
+            let b = lanes::dot_scalar(&d.pair_sums, &d.pair_diffs, &d.meter, &sums, &diffs);
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
     fn reads_an_intersample_peak() {
         // fs/4 at 45 degrees: samples at 0.707 of the crest.
         let mut d = TruePeak8x::<1>::new();
@@ -677,11 +712,13 @@ mod tests {
                     let m = metered[(frame + delay).min(2_999)];
                     // Both sum in f32, in different orders: a few units in the last place.
                     if m > threshold {
-                        assert!(g >= m * (1.0 - 1e-6), "{fs} Hz frame {frame}: {g} < meter {m}");
+                        assert!(
+                            g >= m * (1.0 - 1e-6),
+                            "{fs} Hz frame {frame}: {g} < meter {m}"
+                        );
                     }
                 }
             }
         }
     }
 }
-
