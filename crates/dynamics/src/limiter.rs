@@ -230,7 +230,7 @@ impl<const N: usize> Attack<N> {
             if depth < 1e-9 {
                 depth = 0.0;
             }
-            let r = ((1.0 - depth) * f64::from(Q)) as u32;
+            let r = ((1.0 - depth) * f64::from(Q)) as i32 as u32;
             let old = self.ring1[pos1];
             self.ring1[pos1] = r;
             pos1 = if pos1 + 1 >= len1 { 0 } else { pos1 + 1 };
@@ -513,9 +513,11 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         self.write_ring(block);
         if !true_peak {
             for (p, x) in peak[..n].iter_mut().zip(&xd[..n]) {
-                *p = x.iter().fold(0.0f32, |m, &v| {
-                    m.max(f32::from_bits(v.to_bits() & 0x7fff_ffff))
-                });
+                // Bit patterns of non-negative floats order like the values (no NaN here).
+                *p = f32::from_bits(
+                    x.iter()
+                        .fold(0u32, |m, &v| m.max(v.to_bits() & 0x7fff_ffff)),
+                );
             }
         }
         // The bass detector: the full-band peak, as far as the low-passed audio (times
@@ -578,7 +580,8 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         let c = self.ceiling;
         let mut q = [0u32; BLOCK];
         for (q, &h) in q[..n].iter_mut().zip(&need[..n]) {
-            *q = ((c / f32::from_bits(h)).min(1.0) * Q_F32) as u32;
+            // At most 2^30, so the signed conversion (one vector instruction) is exact.
+            *q = ((c / f32::from_bits(h)).min(1.0) * Q_F32) as i32 as u32;
         }
         // Release (depth below unity, linear gain domain) and attack.
         let mut g = [0.0f32; BLOCK];
