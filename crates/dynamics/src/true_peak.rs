@@ -81,7 +81,7 @@ const LEN: usize = HIST + BLOCK;
 /// `PAIRS` frames after the newest interval.
 const FIRST: usize = HIST - PAIRS;
 // Every index the bound reads stays inside the buffer.
-const _: () = assert!(FIRST as isize - SEGMENTS[7] - 7 >= 2);
+const _: () = assert!(FIRST as isize - SEGMENTS[SEGMENTS.len() - 1] - 7 >= 2);
 const _: () = assert!(FIRST as isize - SEGMENTS[0] <= HIST as isize);
 
 /// Largest absolute value of `x` (NaN ignored), in eight lanes so it vectorises.
@@ -136,8 +136,8 @@ mod lanes {
         }
     }
 
-    // Pairs split over two accumulators, the last (odd count) going to the first.
-    const _: () = assert!(PAIRS % 2 == 1 && METER_PAIRS % 2 == 0);
+    // Pairs split over two accumulators by the parity of `m`.
+    const _: () = assert!(METER_PAIRS % 2 == 0);
 
     /// [`dot`] with SSE intrinsics (no pointer access: every intrinsic used is safe inside a
     /// function compiled for SSE).
@@ -172,15 +172,17 @@ mod lanes {
             m0 = mac(m0, &meter_table[m], sums[m]);
             m1 = mac(m1, &meter_table[m + 1], sums[m + 1]);
         }
-        for m in (0..PAIRS - 1).step_by(2) {
+        for m in (0..PAIRS / 2 * 2).step_by(2) {
             e0 = mac(e0, &sums_table[m], sums[m]);
             o0 = mac(o0, &diffs_table[m], diffs[m]);
             e1 = mac(e1, &sums_table[m + 1], sums[m + 1]);
             o1 = mac(o1, &diffs_table[m + 1], diffs[m + 1]);
         }
-        // PAIRS is odd: the last pair goes to the even accumulators.
-        e0 = mac(e0, &sums_table[PAIRS - 1], sums[PAIRS - 1]);
-        o0 = mac(o0, &diffs_table[PAIRS - 1], diffs[PAIRS - 1]);
+        if PAIRS % 2 == 1 {
+            // The last (even) pair.
+            e0 = mac(e0, &sums_table[PAIRS - 1], sums[PAIRS - 1]);
+            o0 = mac(o0, &diffs_table[PAIRS - 1], diffs[PAIRS - 1]);
+        }
         (
             store(_mm_add_ps(e0, e1)),
             store(_mm_add_ps(o0, o1)),
@@ -290,7 +292,7 @@ pub struct TruePeak8x<const CH: usize> {
     /// The bound's taps one by one (`j = CENTRE_FROM ..`), each the largest `|f(j)|`.
     centre: [f32; 8],
     /// The bound's segment weights (sums of `|f(j)|` over each segment of [`SEGMENTS`]).
-    segments: [f32; 8],
+    segments: [f32; SEGMENTS.len()],
     /// Remainder term of the bound, relative to the span's sample peak (with the rounding
     /// margin).
     remainder: f32,
@@ -423,7 +425,7 @@ impl<const CH: usize> TruePeak8x<CH> {
         for (t, c) in centre.iter_mut().enumerate() {
             *c = up(envelope[(CENTRE_FROM + t as isize + PAIRS as isize) as usize]);
         }
-        let mut segments = [0.0f32; 8];
+        let mut segments = [0.0f32; SEGMENTS.len()];
         for (s, &from) in segments.iter_mut().zip(&SEGMENTS) {
             let w: f64 = (0..8)
                 .map(|t| from + t)
