@@ -238,7 +238,10 @@ fn bend_max(x: &[f32]) -> f32 {
             m
         }
     };
-    let chunks = a.chunks_exact(8).zip(b.chunks_exact(8)).zip(c.chunks_exact(8));
+    let chunks = a
+        .chunks_exact(8)
+        .zip(b.chunks_exact(8))
+        .zip(c.chunks_exact(8));
     for ((a, b), c) in chunks {
         for l in 0..8 {
             lanes[l] = bend(lanes[l], a[l], b[l], c[l]);
