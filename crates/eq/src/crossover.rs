@@ -22,7 +22,7 @@ pub enum CrossoverOrder {
 
 impl CrossoverOrder {
     /// SVF damping `k = 1/Q` of the Butterworth sections.
-    fn k(self) -> f64 {
+    pub(crate) fn k(self) -> f64 {
         match self {
             CrossoverOrder::Lr2 => 2.0,
             CrossoverOrder::Lr4 => SQRT_2,

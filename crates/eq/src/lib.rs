@@ -107,6 +107,7 @@ extern crate std;
 mod analog;
 mod crossover;
 pub mod design;
+mod energy;
 mod eq;
 mod fast;
 mod params;
@@ -114,6 +115,7 @@ pub mod svf;
 
 pub use crossover::{Crossover, CrossoverOrder};
 pub use design::{coeffs_response, design_band, invert, Sections};
+pub use energy::BandEnergies;
 pub use eq::{
     ParametricEq, DEFAULT_SAMPLE_RATE, DEFAULT_SMOOTHING_MS, MAX_SMOOTHING_MS, SANITIZE_FRAMES,
     SEGMENT_FRAMES,
