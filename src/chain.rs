@@ -8,12 +8,12 @@ use lathe_dynamics::{
     Compressor, CompressorParams, LimiterParams, MasteringLimiter, Saturation, SaturationCurve,
     SaturationParams,
 };
-use lathe_eq::{BandParams, Design, ParametricEq};
+use lathe_eq::{BandParams, DcBlocker, Design, ParametricEq};
 use lathe_stereo::{ImagerParams, Reverb, ReverbParams, StereoImager};
 
 /// Ramp for gains, trims and bypass cross-fades, in ms.
 pub const RAMP_MS: f64 = 20.0;
-/// Frequency of the input stage's DC-removal high-pass, Hz.
+/// Corner of the input stage's DC-removal high-pass ([`DcBlocker`], first order), Hz.
 pub const DC_CUTOFF_HZ: f64 = 5.0;
 
 /// Converts an EQ band description to `lathe-eq` parameters.
@@ -143,20 +143,14 @@ impl<const CH: usize> Processor<CH> for GainStage {
 /// Input stage: DC removal (first-order high-pass at [`DC_CUTOFF_HZ`]) and a trim.
 #[derive(Debug, Clone)]
 pub(crate) struct InputStage<const CH: usize> {
-    dc: Option<ParametricEq<CH, 1>>,
+    dc: Option<DcBlocker<CH>>,
     trim: GainStage,
 }
 
 impl<const CH: usize> InputStage<CH> {
     fn new(c: &InputConfig) -> Self {
-        let dc = c.dc_removal.then(|| {
-            let mut eq = ParametricEq::new();
-            // The band is validated again in prepare, against the real sample rate.
-            let _ = eq.set_band(0, BandParams::high_pass(DC_CUTOFF_HZ, 1));
-            eq
-        });
         Self {
-            dc,
+            dc: c.dc_removal.then(|| DcBlocker::new(DC_CUTOFF_HZ)),
             trim: GainStage::new(c.trim_db),
         }
     }
@@ -166,8 +160,6 @@ impl<const CH: usize> Processor<CH> for InputStage<CH> {
     fn prepare(&mut self, spec: &ProcessSpec) -> lathe_core::Result<()> {
         if let Some(dc) = &mut self.dc {
             dc.prepare(spec)?;
-            dc.set_band(0, BandParams::high_pass(DC_CUTOFF_HZ, 1))?;
-            dc.reset();
         }
         Processor::<CH>::prepare(&mut self.trim, spec)
     }

@@ -106,6 +106,7 @@ extern crate std;
 
 mod analog;
 mod crossover;
+mod dc;
 pub mod design;
 mod energy;
 mod eq;
@@ -114,6 +115,7 @@ mod params;
 pub mod svf;
 
 pub use crossover::{Crossover, CrossoverOrder};
+pub use dc::DcBlocker;
 pub use design::{coeffs_response, design_band, invert, Sections};
 pub use energy::BandEnergies;
 pub use eq::{
