@@ -51,7 +51,7 @@ pub const TRUE_PEAK_MARGIN_DB: f64 = 0.05;
 const Q: u32 = 1 << 30;
 const Q_F32: f32 = Q as f32;
 /// Frames per block of the detection stage.
-const BLOCK: usize = 64;
+const BLOCK: usize = 128;
 /// Relative safety margin on the ceiling against `f32` rounding (2^-20, 1e-5 dB).
 const CEILING_MARGIN: f32 = 1.0 - 1.0 / (1u32 << 20) as f32;
 const BASS_SLOTS: usize = 16;
@@ -569,19 +569,26 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         // moves on (the attack rings stay uniform, so their positions do not matter).
         let window_at_ceiling = (self.seg_pos == 0 || self.seg_prefix == ceiling_bits)
             && self.seg_suffix[0] == ceiling_bits;
-        if !busy && window_at_ceiling && self.depth == 0.0 && self.attack.at_rest() {
+        let mut q = [Q; BLOCK];
+        if !busy && window_at_ceiling {
+            if self.depth == 0.0 && self.attack.at_rest() {
+                self.sliding_fill(n, ceiling_bits);
+                block.copy_from_slice(&out[..n]);
+                self.gain = 1.0;
+                return;
+            }
+            // Only the release is moving: every held value is the ceiling, whose required
+            // gain is exactly unity (`q` as filled).
             self.sliding_fill(n, ceiling_bits);
-            block.copy_from_slice(&out[..n]);
-            self.gain = 1.0;
-            return;
-        }
-        self.sliding_max(&mut need[..n]);
-        // Required gain, fixed point (truncation rounds down: never above the requirement).
-        let c = self.ceiling;
-        let mut q = [0u32; BLOCK];
-        for (q, &h) in q[..n].iter_mut().zip(&need[..n]) {
-            // At most 2^30, so the signed conversion (one vector instruction) is exact.
-            *q = ((c / f32::from_bits(h)).min(1.0) * Q_F32) as i32 as u32;
+        } else {
+            self.sliding_max(&mut need[..n]);
+            // Required gain, fixed point (truncation rounds down: never above the
+            // requirement).
+            let c = self.ceiling;
+            for (q, &h) in q[..n].iter_mut().zip(&need[..n]) {
+                // At most 2^30, so the signed conversion (one vector instruction) is exact.
+                *q = ((c / f32::from_bits(h)).min(1.0) * Q_F32) as i32 as u32;
+            }
         }
         // Release (depth below unity, linear gain domain) and attack.
         let mut g = [0.0f32; BLOCK];

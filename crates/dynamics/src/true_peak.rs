@@ -71,7 +71,7 @@ const CENTRE_FROM: isize = -3;
 const SEGMENTS: [isize; 8] = [-35, -27, -19, -11, 5, 13, 21, 29];
 
 /// Frames per block.
-const BLOCK: usize = 64;
+const BLOCK: usize = 128;
 /// Frames of history kept per channel: everything the oldest interval of a block depends on
 /// (its pairs, the segments of its bound and the second difference's two extra frames).
 const HIST: usize = 2 * PAIRS + 10;
