@@ -395,6 +395,25 @@ impl<const CH: usize> DryDelay<CH> {
             pos: 0,
         }
     }
+    /// Advances the line by `frames` without reading it out: the same state as
+    /// [`run`](Self::run), in at most two copies (only the last `len` frames stay).
+    fn feed(&mut self, frames: &[[f32; CH]]) {
+        let len = self.line.len();
+        if len == 0 {
+            return;
+        }
+        let skip = frames.len().saturating_sub(len);
+        let mut pos = (self.pos + skip) % len;
+        let mut src = &frames[skip..];
+        while !src.is_empty() {
+            let m = src.len().min(len - pos);
+            self.line[pos..pos + m].copy_from_slice(&src[..m]);
+            pos = (pos + m) % len;
+            src = &src[m..];
+        }
+        self.pos = pos;
+    }
+
     /// Replaces each frame of `frames` by the frame `len` earlier.
     fn run(&mut self, frames: &mut [[f32; CH]]) {
         if self.line.is_empty() {
@@ -601,7 +620,9 @@ impl<const CH: usize> MasteringChain<CH> {
         for slot in &mut self.slots {
             let fully_wet = !slot.wet.is_smoothing() && slot.wet.current() >= 1.0;
             let fully_dry = !slot.wet.is_smoothing() && slot.wet.current() <= 0.0;
-            if fully_wet && slot.dry.line.is_empty() {
+            if fully_wet {
+                // The dry path is only kept up to date, for a later cross-fade.
+                slot.dry.feed(frames);
                 slot.stage.process(frames);
                 continue;
             }
@@ -616,9 +637,6 @@ impl<const CH: usize> MasteringChain<CH> {
                 continue;
             }
             slot.stage.process(frames);
-            if fully_wet {
-                continue;
-            }
             for (f, d) in frames.iter_mut().zip(dry.iter()) {
                 let w = slot.wet.next() as f32;
                 for (s, &x) in f.iter_mut().zip(d) {
@@ -684,5 +702,30 @@ impl<const CH: usize> Processor<CH> for MasteringChain<CH> {
 
     fn latency(&self) -> usize {
         self.slots.iter().map(|s| s.stage.latency()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DryDelay;
+
+    #[test]
+    fn feeding_the_dry_line_leaves_the_state_running_it_would() {
+        for len in [1, 5, 131] {
+            for split in [1, 3, 64, 200, 512] {
+                let x: Vec<[f32; 2]> = (0..700).map(|n| [n as f32, -(n as f32)]).collect();
+                let (mut ran, mut fed) = (DryDelay::<2>::new(len), DryDelay::<2>::new(len));
+                for block in x.chunks(split) {
+                    ran.run(&mut block.to_vec());
+                    fed.feed(block);
+                }
+                assert_eq!((ran.line.clone(), ran.pos), (fed.line.clone(), fed.pos));
+                // And the next frames read out the same.
+                let (mut a, mut b) = (vec![[9.0f32; 2]; 3], vec![[9.0f32; 2]; 3]);
+                ran.run(&mut a);
+                fed.run(&mut b);
+                assert_eq!(a, b, "len {len}, split {split}");
+            }
+        }
     }
 }
