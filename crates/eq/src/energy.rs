@@ -3,7 +3,7 @@
 
 use crate::crossover::CrossoverOrder;
 use crate::eq::SANITIZE_FRAMES;
-use crate::svf::{SvfCoeffs, SvfState};
+use crate::svf::{SvfCoeffs, SvfState, WideCoeffs};
 use core::f64::consts::PI;
 use lathe_core::{Error, Result};
 
@@ -38,10 +38,8 @@ use lathe_core::{Error, Result};
 /// ```
 #[derive(Debug, Clone)]
 pub struct BandEnergies<const BANDS: usize> {
-    /// Per lane (split): `2·a1`, `2·a2`, `2·a3` of the split's SVF (the last lane is idle).
-    a1x2: [f64; BANDS],
-    a2x2: [f64; BANDS],
-    a3x2: [f64; BANDS],
+    /// Per lane (split): the split's SVF (the last lane is idle).
+    coeffs: WideCoeffs<BANDS>,
     state: SvfState<BANDS>,
     /// Input of each lane at the next frame (lane `j > 0`: the high side of lane `j − 1`).
     next: [f64; BANDS],
@@ -65,15 +63,7 @@ impl<const BANDS: usize> BandEnergies<BANDS> {
                 max: BANDS as f64,
             });
         }
-        let mut s = Self {
-            a1x2: [0.0; BANDS],
-            a2x2: [0.0; BANDS],
-            a3x2: [0.0; BANDS],
-            state: SvfState::ZERO,
-            next: [0.0; BANDS],
-            energy: [0.0; BANDS],
-            frames: 0,
-        };
+        let mut lanes = [SvfCoeffs::IDENTITY; BANDS];
         let mut last = 0.0;
         for (j, &f) in freqs_hz.iter().enumerate() {
             Error::check_range("freq_hz", f, f64::MIN_POSITIVE.max(last), f64::MAX)?;
@@ -87,9 +77,15 @@ impl<const BANDS: usize> BandEnergies<BANDS> {
                 0.0,
                 1.0,
             )?;
-            (s.a1x2[j], s.a2x2[j], s.a3x2[j]) = (2.0 * c.a1, 2.0 * c.a2, 2.0 * c.a3);
+            lanes[j] = c;
         }
-        Ok(s)
+        Ok(Self {
+            coeffs: WideCoeffs::from_lanes(&lanes),
+            state: SvfState::ZERO,
+            next: [0.0; BANDS],
+            energy: [0.0; BANDS],
+            frames: 0,
+        })
     }
 
     /// Clears the state and the energies.
@@ -106,16 +102,11 @@ impl<const BANDS: usize> BandEnergies<BANDS> {
         let last = BANDS - 1;
         for &x in input {
             next[0] = f64::from(x);
-            // One SVF step on every lane (`SvfState::step` with per-lane coefficients).
+            // One SVF step on every lane.
+            let (u1, v2x2) = st.step_wide(&self.coeffs, next);
             let mut high = [0.0f64; BANDS];
             for j in 0..last {
-                let (ic1, ic2) = (st.ic1[j], st.ic2[j]);
-                let v3 = next[j] - ic2;
-                let u1 = self.a1x2[j] * ic1 + self.a2x2[j] * v3;
-                let ic2n = ic2 + self.a2x2[j] * ic1 + self.a3x2[j] * v3;
-                st.ic1[j] = u1 - ic1;
-                st.ic2[j] = ic2n;
-                let (v1, v2) = (0.5 * u1, 0.5 * (ic2 + ic2n));
+                let (v1, v2) = (0.5 * u1[j], 0.5 * v2x2[j]);
                 // LR2: low = v2, high = -(x - 2 v1 - v2) (the polarity does not change energy).
                 energy[j] += v2 * v2;
                 high[j] = 2.0 * v1 + v2 - next[j];

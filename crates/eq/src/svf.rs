@@ -216,6 +216,18 @@ impl<const CH: usize> WideCoeffs<CH> {
             m2h: [0.5 * c.m2; CH],
         }
     }
+
+    /// Different coefficients per channel (lane).
+    pub fn from_lanes(c: &[SvfCoeffs; CH]) -> Self {
+        Self {
+            a1x2: c.map(|c| 2.0 * c.a1),
+            a2x2: c.map(|c| 2.0 * c.a2),
+            a3x2: c.map(|c| 2.0 * c.a3),
+            m0: c.map(|c| c.m0),
+            m1h: c.map(|c| 0.5 * c.m1),
+            m2h: c.map(|c| 0.5 * c.m2),
+        }
+    }
 }
 
 /// The two integrator states of an SVF, per channel, in `f64`.
@@ -274,17 +286,27 @@ impl<const CH: usize> SvfState<CH> {
     /// [`SvfState::tick`] with the per-channel step constants.
     #[inline(always)]
     pub fn tick_wide(&mut self, c: &WideCoeffs<CH>, x: [f64; CH]) -> [f64; CH] {
-        let mut y = [0.0; CH];
+        let (u1, v2x2) = self.step_wide(c, x);
+        core::array::from_fn(|i| c.m0[i] * x[i] + c.m1h[i] * u1[i] + c.m2h[i] * v2x2[i])
+    }
+
+    /// One step of the integrators with the per-channel step constants; returns twice the
+    /// band-pass and twice the low-pass outputs (`u1 = 2 v1`, `ic2 + ic2' = 2 v2`, see
+    /// [`SvfState::step`]).
+    #[inline(always)]
+    pub fn step_wide(&mut self, c: &WideCoeffs<CH>, x: [f64; CH]) -> ([f64; CH], [f64; CH]) {
+        let mut u1 = [0.0; CH];
+        let mut v2x2 = [0.0; CH];
         for i in 0..CH {
             let (ic1, ic2) = (self.ic1[i], self.ic2[i]);
             let v3 = x[i] - ic2;
-            let u1 = c.a1x2[i] * ic1 + c.a2x2[i] * v3;
+            u1[i] = c.a1x2[i] * ic1 + c.a2x2[i] * v3;
             let ic2n = ic2 + c.a2x2[i] * ic1 + c.a3x2[i] * v3;
-            self.ic1[i] = u1 - ic1;
+            self.ic1[i] = u1[i] - ic1;
             self.ic2[i] = ic2n;
-            y[i] = c.m0[i] * x[i] + c.m1h[i] * u1 + c.m2h[i] * (ic2 + ic2n);
+            v2x2[i] = ic2 + ic2n;
         }
-        y
+        (u1, v2x2)
     }
 }
 
