@@ -116,15 +116,27 @@ fn abs_max(x: &[f32]) -> f32 {
 mod lanes {
     use super::{METER_PAIRS, PAIRS};
 
-    /// Lanes `Σ_m sums_table[m] · sums[m]`, `Σ_m diffs_table[m] · diffs[m]` and
-    /// `Σ_m meter_table[m] · sums[m]`, one SSE register each. (Written out because the
+    /// Per pair `m`, four lanes of coefficients each.
+    #[derive(Debug, Clone)]
+    pub(super) struct Tables {
+        /// The 8x points over the pair sums (lanes 0–2: the points at 1/8, 2/8 and 3/8 with
+        /// their mirror images; lane 3: the point at 4/8)…
+        pub sums: [[f32; 4]; PAIRS],
+        /// …and over the pair differences (lanes 0–2: the same mirrored points; lane 3: the
+        /// meter's quarter points).
+        pub diffs: [[f32; 4]; PAIRS],
+        /// The meter's points over the pair sums (lane 0: its quarter points with their
+        /// mirror images, lane 1: its half point).
+        pub meter: [[f32; 4]; METER_PAIRS],
+    }
+
+    /// Lanes `Σ_m t.sums[m] · sums[m]`, `Σ_m t.diffs[m] · diffs[m]` and
+    /// `Σ_m t.meter[m] · sums[m]`, one SSE register each. (Written out because the
     /// autovectoriser spreads this loop over scalar code; measured 1.5x fewer instructions.)
     #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
     #[inline(always)]
     pub(super) fn dot(
-        sums_table: &[[f32; 4]; PAIRS],
-        diffs_table: &[[f32; 4]; PAIRS],
-        meter_table: &[[f32; 4]; METER_PAIRS],
+        t: &Tables,
         sums: &[f32; PAIRS],
         diffs: &[f32; PAIRS],
     ) -> ([f32; 4], [f32; 4], [f32; 4]) {
@@ -132,7 +144,7 @@ mod lanes {
         // (the `cfg` above), so the CPU running it has it.
         #[allow(unsafe_code)]
         unsafe {
-            dot_sse(sums_table, diffs_table, meter_table, sums, diffs)
+            dot_sse(t, sums, diffs)
         }
     }
 
@@ -144,9 +156,7 @@ mod lanes {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
     #[target_feature(enable = "sse")]
     fn dot_sse(
-        sums_table: &[[f32; 4]; PAIRS],
-        diffs_table: &[[f32; 4]; PAIRS],
-        meter_table: &[[f32; 4]; METER_PAIRS],
+        t: &Tables,
         sums: &[f32; PAIRS],
         diffs: &[f32; PAIRS],
     ) -> ([f32; 4], [f32; 4], [f32; 4]) {
@@ -169,19 +179,19 @@ mod lanes {
         let mac = |acc, c: &[f32; 4], v: f32| _mm_add_ps(acc, _mm_mul_ps(load(c), _mm_set1_ps(v)));
         let (mut m0, mut m1) = (zero, zero);
         for m in (0..METER_PAIRS).step_by(2) {
-            m0 = mac(m0, &meter_table[m], sums[m]);
-            m1 = mac(m1, &meter_table[m + 1], sums[m + 1]);
+            m0 = mac(m0, &t.meter[m], sums[m]);
+            m1 = mac(m1, &t.meter[m + 1], sums[m + 1]);
         }
         for m in (0..PAIRS / 2 * 2).step_by(2) {
-            e0 = mac(e0, &sums_table[m], sums[m]);
-            o0 = mac(o0, &diffs_table[m], diffs[m]);
-            e1 = mac(e1, &sums_table[m + 1], sums[m + 1]);
-            o1 = mac(o1, &diffs_table[m + 1], diffs[m + 1]);
+            e0 = mac(e0, &t.sums[m], sums[m]);
+            o0 = mac(o0, &t.diffs[m], diffs[m]);
+            e1 = mac(e1, &t.sums[m + 1], sums[m + 1]);
+            o1 = mac(o1, &t.diffs[m + 1], diffs[m + 1]);
         }
         if PAIRS % 2 == 1 {
             // The last (even) pair.
-            e0 = mac(e0, &sums_table[PAIRS - 1], sums[PAIRS - 1]);
-            o0 = mac(o0, &diffs_table[PAIRS - 1], diffs[PAIRS - 1]);
+            e0 = mac(e0, &t.sums[PAIRS - 1], sums[PAIRS - 1]);
+            o0 = mac(o0, &t.diffs[PAIRS - 1], diffs[PAIRS - 1]);
         }
         (
             store(_mm_add_ps(e0, e1)),
@@ -195,9 +205,7 @@ mod lanes {
     #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse"), allow(dead_code))]
     #[inline(always)]
     pub(super) fn dot_scalar(
-        sums_table: &[[f32; 4]; PAIRS],
-        diffs_table: &[[f32; 4]; PAIRS],
-        meter_table: &[[f32; 4]; METER_PAIRS],
+        t: &Tables,
         sums: &[f32; PAIRS],
         diffs: &[f32; PAIRS],
     ) -> ([f32; 4], [f32; 4], [f32; 4]) {
@@ -205,10 +213,10 @@ mod lanes {
         for m in 0..PAIRS {
             let h = m % 2;
             for l in 0..4 {
-                even[h][l] += sums_table[m][l] * sums[m];
-                odd[h][l] += diffs_table[m][l] * diffs[m];
+                even[h][l] += t.sums[m][l] * sums[m];
+                odd[h][l] += t.diffs[m][l] * diffs[m];
                 if m < METER_PAIRS {
-                    met[h][l] += meter_table[m][l] * sums[m];
+                    met[h][l] += t.meter[m][l] * sums[m];
                 }
             }
         }
@@ -314,15 +322,8 @@ fn divide_by_second_difference(e: &[f64; F_LEN], f: &mut [f64; F_LEN]) -> f64 {
 /// they get here.
 #[derive(Debug, Clone)]
 pub struct TruePeak8x<const CH: usize> {
-    /// Per pair `m`: the 8x points' coefficients over the pair sums (lanes 0–2: the points at
-    /// 1/8, 2/8 and 3/8 with their mirror images; lane 3: the point at 4/8)…
-    pair_sums: [[f32; 4]; PAIRS],
-    /// …and over the pair differences (lanes 0–2: the same mirrored points; lane 3: the
-    /// meter's quarter points).
-    pair_diffs: [[f32; 4]; PAIRS],
-    /// Per pair `m`: the meter's coefficients over the pair sums (lane 0: its quarter points
-    /// with their mirror images, lane 1: its half point).
-    meter: [[f32; 4]; METER_PAIRS],
+    /// The exact readings' coefficients (see [`lanes::Tables`]).
+    tables: lanes::Tables,
     /// The bound's taps one by one (`j = CENTRE_FROM ..`), each the largest `|f(j)|`.
     centre: [f32; 8],
     /// The bound's segment weights (sums of `|f(j)|` over each segment of [`SEGMENTS`]).
@@ -476,9 +477,11 @@ impl<const CH: usize> TruePeak8x<CH> {
                 || SEGMENTS.iter().any(|&s| (s..s + 8).contains(&j))
         }));
         Self {
-            pair_sums,
-            pair_diffs,
-            meter,
+            tables: lanes::Tables {
+                sums: pair_sums,
+                diffs: pair_diffs,
+                meter,
+            },
             centre,
             segments,
             bend_weight: centre.iter().chain(&segments).sum(),
@@ -538,13 +541,7 @@ impl<const CH: usize> TruePeak8x<CH> {
                 diffs[m] = a - b;
             }
             // Four lanes per table (one vector register each).
-            let (even, odd, met) = lanes::dot(
-                &self.pair_sums,
-                &self.pair_diffs,
-                &self.meter,
-                &sums,
-                &diffs,
-            );
+            let (even, odd, met) = lanes::dot(&self.tables, &sums, &diffs);
             let (e, o) = (even.map(f32::abs), odd.map(f32::abs));
             let mut r = w[PAIRS - 1].abs().max(e[3]).max(met[1].abs());
             for l in 0..3 {
@@ -701,8 +698,8 @@ mod tests {
             };
             let sums: [f32; PAIRS] = core::array::from_fn(|_| next());
             let diffs: [f32; PAIRS] = core::array::from_fn(|_| next());
-            let a = lanes::dot(&d.pair_sums, &d.pair_diffs, &d.meter, &sums, &diffs);
-            let b = lanes::dot_scalar(&d.pair_sums, &d.pair_diffs, &d.meter, &sums, &diffs);
+            let a = lanes::dot(&d.tables, &sums, &diffs);
+            let b = lanes::dot_scalar(&d.tables, &sums, &diffs);
             assert_eq!(a, b);
         }
     }

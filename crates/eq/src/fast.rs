@@ -131,6 +131,20 @@ pub(crate) struct Fc<T> {
     c2: T,
 }
 
+impl<T: Copy> Fc<T> {
+    /// Every coefficient set to `v`.
+    const fn splat(v: T) -> Self {
+        Self {
+            p11: v,
+            q: v,
+            a3: v,
+            d: v,
+            cw: v,
+            c2: v,
+        }
+    }
+}
+
 impl<T: Lanes> Fc<T> {
     /// One sample: updates the state `(w, i2)` and returns the output.
     #[inline(always)]
@@ -326,22 +340,8 @@ impl Plan {
         sections: 0,
         doubles: 0,
         stereo: false,
-        d: [Fc {
-            p11: D2([0.0; 2]),
-            q: D2([0.0; 2]),
-            a3: D2([0.0; 2]),
-            d: D2([0.0; 2]),
-            cw: D2([0.0; 2]),
-            c2: D2([0.0; 2]),
-        }; MAX_DOUBLE_ALONE],
-        f: [Fc {
-            p11: F4([0.0; 4]),
-            q: F4([0.0; 4]),
-            a3: F4([0.0; 4]),
-            d: F4([0.0; 4]),
-            cw: F4([0.0; 4]),
-            c2: F4([0.0; 4]),
-        }; MAX_PACKS],
+        d: [Fc::splat(D2([0.0; 2])); MAX_DOUBLE_ALONE],
+        f: [Fc::splat(F4([0.0; 4])); MAX_PACKS],
         lower: F4([1.0, 1.0, 0.0, 0.0]),
     };
 
