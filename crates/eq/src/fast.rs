@@ -123,17 +123,17 @@ lanes!(
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[repr(C)]
 pub(crate) struct Fc<T> {
-    p11: T,
-    q: T,
-    a3: T,
-    d: T,
-    cw: T,
-    c2: T,
+    pub p11: T,
+    pub q: T,
+    pub a3: T,
+    pub d: T,
+    pub cw: T,
+    pub c2: T,
 }
 
 impl<T: Copy> Fc<T> {
     /// Every coefficient set to `v`.
-    const fn splat(v: T) -> Self {
+    pub const fn splat(v: T) -> Self {
         Self {
             p11: v,
             q: v,
@@ -226,13 +226,16 @@ pub(crate) fn single_precision_ok(c: &SvfCoeffs) -> bool {
 /// and its state (`f32` values when `single`, stored as `f64`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct FastSection<const CH: usize> {
-    c64: Fc<f64>,
-    c32: Fc<f32>,
+    pub c64: Fc<f64>,
+    pub c32: Fc<f32>,
     /// `2·a2` of the SVF, to convert the state.
     a2x2: f64,
     single: bool,
-    w: [f64; CH],
-    i2: [f64; CH],
+    pub w: [f64; CH],
+    pub i2: [f64; CH],
+    /// The part of the next output that the state gives, `cw·w + c2·i2`, carried as state by
+    /// the AVX2 kernel (see [`crate::avx`]); other routes leave it alone.
+    pub sy: [f64; CH],
 }
 
 impl<const CH: usize> FastSection<CH> {
@@ -257,6 +260,7 @@ impl<const CH: usize> FastSection<CH> {
         single: false,
         w: [0.0; CH],
         i2: [0.0; CH],
+        sy: [0.0; CH],
     };
 
     /// The section realising `c`, in the precision `single`, with the SVF state `s`.
@@ -264,13 +268,26 @@ impl<const CH: usize> FastSection<CH> {
         let c64 = Fc::from_svf(c);
         let a2x2 = 2.0 * c.a2;
         let round = |v: f64| if single { f64::from(v as f32) } else { v };
-        Self {
+        let mut sec = Self {
             c64,
             c32: c64.map(|v| v as f32),
             a2x2,
             single,
             w: core::array::from_fn(|i| round(a2x2 * s.ic1[i])),
             i2: s.ic2.map(round),
+            sy: [0.0; CH],
+        };
+        sec.sy = core::array::from_fn(|i| sec.state_part(sec.w[i], sec.i2[i]));
+        sec
+    }
+
+    /// `cw·w + c2·i2` in the section's precision.
+    fn state_part(&self, w: f64, i2: f64) -> f64 {
+        if self.single {
+            let c = &self.c32;
+            f64::from(c.cw * w as f32 + c.c2 * i2 as f32)
+        } else {
+            self.c64.cw * w + self.c64.c2 * i2
         }
     }
 
@@ -333,6 +350,9 @@ pub(crate) struct Plan {
     f: [Fc<F4>; MAX_PACKS],
     /// 1 in lanes 0 and 1, 0 in lanes 2 and 3 (see [`step_all`]).
     lower: F4,
+    /// The AVX2 + FMA kernel's plan, when this processor runs it for this layout.
+    #[cfg(target_arch = "x86_64")]
+    avx: Option<crate::avx::AvxPlan>,
 }
 
 impl Plan {
@@ -343,6 +363,8 @@ impl Plan {
         d: [Fc::splat(D2([0.0; 2])); MAX_DOUBLE_ALONE],
         f: [Fc::splat(F4([0.0; 4])); MAX_PACKS],
         lower: F4([1.0, 1.0, 0.0, 0.0]),
+        #[cfg(target_arch = "x86_64")]
+        avx: None,
     };
 
     /// Number of leading `f64` sections for a cascade whose sections may (`true`) or may not
@@ -355,8 +377,22 @@ impl Plan {
         doubles + tail % 2
     }
 
-    /// Builds the plan for `secs` (whose `single` flags it sets) over `CH` channels.
+    /// Builds the plan for `secs` (whose `single` flags it sets) over `CH` channels, with the
+    /// AVX2 + FMA kernel where this processor has it.
     pub fn build<const CH: usize>(secs: &mut [FastSection<CH>], doubles: usize) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        let wide = crate::avx::detected();
+        #[cfg(not(target_arch = "x86_64"))]
+        let wide = false;
+        Self::build_with(secs, doubles, wide)
+    }
+
+    /// [`Plan::build`], with the AVX2 + FMA kernel only if `wide` (and the processor has it).
+    pub fn build_with<const CH: usize>(
+        secs: &mut [FastSection<CH>],
+        doubles: usize,
+        wide: bool,
+    ) -> Self {
         let mut plan = Self::EMPTY;
         plan.sections = secs.len();
         plan.doubles = doubles;
@@ -367,6 +403,7 @@ impl Plan {
                 s.i2 = s.i2.map(|v| f64::from(v as f32));
             }
             s.single = single;
+            s.sy = core::array::from_fn(|i| s.state_part(s.w[i], s.i2[i]));
         }
         let packs = (secs.len() - doubles) / 2;
         plan.stereo = CH == 2
@@ -385,6 +422,12 @@ impl Plan {
                 *p = pack(&f[k + packs].c32, &f[k].c32);
             }
         }
+        #[cfg(target_arch = "x86_64")]
+        if wide && crate::avx::detected() {
+            plan.avx = crate::avx::AvxPlan::build(secs, doubles);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = wide;
         plan
     }
 
@@ -400,6 +443,10 @@ impl Plan {
         let (s, n) = (secs.len(), frames.len());
         if s == 0 || n == 0 {
             return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if let Some(avx) = &self.avx {
+            return avx.process(secs, frames, first);
         }
         let phase = sanitize_phase(s);
         if s > RING {
@@ -461,7 +508,7 @@ const RING: usize = 64;
 /// section's state is sanitised ([`FastSection::sanitize`]) and the values it hands on are
 /// cleared where they are not finite. The last section has then just filtered a frame `64k − 1`,
 /// so the output is clean again from frame `64k` on, as on the SVF path's grid.
-fn sanitize_phase(sections: usize) -> u64 {
+pub(crate) fn sanitize_phase(sections: usize) -> u64 {
     ((sections + 62) % 64) as u64
 }
 
@@ -532,7 +579,7 @@ fn frame_by_frame<const CH: usize>(
 }
 
 /// `f32` state below this is flushed to zero (compared in `f32`).
-const DENORMAL_F32: f32 = 1e-30;
+pub(crate) const DENORMAL_F32: f32 = 1e-30;
 
 /// The stereo wavefront with `S = P + 2K` sections, `P` in `f64`, then `K` packs of two
 /// `f32` sections, kept in registers ([`Regs`]): steps in which every section has a frame run

@@ -100,11 +100,13 @@
 //! pipeline. One stereo SVF ([`Svf`]) costs about 3.7–4.3 ns per frame (latency-bound), a
 //! two-band LR4 split about 6–8 ns.
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #[cfg(test)]
 extern crate std;
 
 mod analog;
+#[cfg(target_arch = "x86_64")]
+mod avx;
 mod crossover;
 mod dc;
 pub mod design;
