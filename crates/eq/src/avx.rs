@@ -225,9 +225,9 @@ unsafe fn stereo<const CH: usize, const P: usize, const K: usize>(
     let mut t = 0;
     // Fill.
     while t < s - 1 {
-        masked_step(&mut regs, &c, frames, t);
+        regs = masked_step(regs, &c, frames, t);
         if event(t) {
-            sanitize_active(&mut regs, t, n);
+            regs = sanitize_active(regs, t, n);
         }
         t += 1;
     }
@@ -237,15 +237,18 @@ unsafe fn stereo<const CH: usize, const P: usize, const K: usize>(
         let end = n.min(t + 1 + to_event as usize);
         segment(&mut regs, &c, frames, t, end);
         t = end;
-        if event(t - 1) && !flush(&mut regs) {
-            sanitize_active(&mut regs, t - 1, n);
+        if event(t - 1) {
+            regs = match flush(regs) {
+                Some(r) => r,
+                None => sanitize_active(regs, t - 1, n),
+            };
         }
     }
     // Drain.
     while t < last {
-        masked_step(&mut regs, &c, frames, t);
+        regs = masked_step(regs, &c, frames, t);
         if event(t) {
-            sanitize_active(&mut regs, t, n);
+            regs = sanitize_active(regs, t, n);
         }
         t += 1;
     }
@@ -501,29 +504,30 @@ fn segment<const CH: usize, const P: usize, const K: usize>(
 /// Step `t` when some sections are idle (section `j` filters frame `t − j` only if that is one
 /// of the `n` frames): all lanes compute, idle sections keep their state.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 fn masked_step<const CH: usize, const P: usize, const K: usize>(
-    regs: &mut Regs<P, K>,
+    old: Regs<P, K>,
     c: &Coeffs<P, K>,
     frames: &mut [[f32; CH]],
     t: usize,
-) {
+) -> Regs<P, K> {
     let s = P + PER_PACK * K;
     let n = frames.len();
     if CH != 2 {
-        return;
+        return old;
     }
-    let old = *regs;
     let x = if t < n {
         [frames[t][0], frames[t][1]]
     } else {
         [0.0; 2]
     };
-    let y = step_all(regs, c, x);
+    let mut r = old;
+    let y = step_all(&mut r, c, x);
     let busy = |j: usize| j <= t && t - j < n;
     for j in 0..P {
         if !busy(j) {
-            regs.wd[j] = old.wd[j];
-            regs.id[j] = old.id[j];
+            r.wd[j] = old.wd[j];
+            r.id[j] = old.id[j];
         }
     }
     for k in 0..K {
@@ -538,21 +542,23 @@ fn masked_step<const CH: usize, const P: usize, const K: usize>(
             b(2),
             b(3),
         ));
-        regs.wf[k] = _mm256_blendv_ps(old.wf[k], regs.wf[k], keep_new);
-        regs.if_[k] = _mm256_blendv_ps(old.if_[k], regs.if_[k], keep_new);
-        regs.sf[k] = _mm256_blendv_ps(old.sf[k], regs.sf[k], keep_new);
+        r.wf[k] = _mm256_blendv_ps(old.wf[k], r.wf[k], keep_new);
+        r.if_[k] = _mm256_blendv_ps(old.if_[k], r.if_[k], keep_new);
+        r.sf[k] = _mm256_blendv_ps(old.sf[k], r.sf[k], keep_new);
     }
     if t + 1 >= s && busy(s - 1) {
         let out = &mut frames[t + 1 - s];
         out[0] = y[0];
         out[1] = y[1];
     }
+    r
 }
 
-/// The sanitising event when everything is finite: flushes tiny state to zero. Returns false,
-/// changing nothing, when something is not finite.
+/// The sanitising event when everything is finite: flushes tiny state to zero. Returns `None`
+/// when something is not finite.
 #[target_feature(enable = "avx2,fma")]
-fn flush<const P: usize, const K: usize>(r: &mut Regs<P, K>) -> bool {
+#[inline]
+fn flush<const P: usize, const K: usize>(mut r: Regs<P, K>) -> Option<Regs<P, K>> {
     // 0·x is 0 for finite x and NaN otherwise.
     let (zd, zf) = (_mm_setzero_pd(), _mm256_setzero_ps());
     let mut bad_d = zd;
@@ -565,7 +571,7 @@ fn flush<const P: usize, const K: usize>(r: &mut Regs<P, K>) -> bool {
     }
     let bad_f = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_NEQ_UQ>(bad_f, zf));
     if bad_f != 0 || _mm_movemask_pd(_mm_cmpneq_pd(bad_d, zd)) != 0 {
-        return false;
+        return None;
     }
     let (sign_d, tiny_d) = (
         _mm_set1_pd(-0.0),
@@ -584,14 +590,18 @@ fn flush<const P: usize, const K: usize>(r: &mut Regs<P, K>) -> bool {
         let tiny = _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_andnot_ps(sign_f, *v), tiny_f);
         *v = _mm256_andnot_ps(tiny, *v);
     }
-    true
+    Some(r)
 }
 
 /// The event after step `t` of a block of `n` frames, section by section, for the sections
 /// that filtered a frame in that step: non-finite state is cleared, tiny state flushed, and
 /// non-finite values handed on are cleared.
 #[cold]
-fn sanitize_active<const P: usize, const K: usize>(r: &mut Regs<P, K>, t: usize, n: usize) {
+fn sanitize_active<const P: usize, const K: usize>(
+    mut r: Regs<P, K>,
+    t: usize,
+    n: usize,
+) -> Regs<P, K> {
     let s = P + PER_PACK * K;
     let busy = |j: usize| j <= t && t - j < n;
     for j in (0..P).filter(|&j| busy(j)) {
@@ -635,6 +645,7 @@ fn sanitize_active<const P: usize, const K: usize>(r: &mut Regs<P, K>, t: usize,
         (r.wf[k], r.if_[k], r.yf[k]) = (from_lanes8(w), from_lanes8(i2), from_lanes8(y));
         r.sf[k] = from_lanes8(sy);
     }
+    r
 }
 
 #[cfg(test)]
