@@ -79,45 +79,121 @@ impl Dither {
         self.shaping
     }
 
-    fn uniform(&mut self) -> f64 {
-        // xorshift64*: fast, deterministic, plenty for dither.
-        self.state ^= self.state >> 12;
-        self.state ^= self.state << 25;
-        self.state ^= self.state >> 27;
-        let r = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D);
-        (r >> 11) as f64 / (1u64 << 53) as f64
-    }
-
     /// Quantises one sample (full scale ±1.0) of channel `ch` to a signed integer of the
     /// configured bit depth, with TPDF dither and shaping; clips at the integer range.
     /// Non-finite samples give 0.
     #[inline]
     pub fn quantize(&mut self, x: f32, ch: usize) -> i32 {
         let ch = ch.min(MAX_CHANNELS - 1);
+        let (mut state, mut e) = (self.state, self.err[ch]);
+        let q = self.step(&mut state, x, &mut e);
+        (self.state, self.err[ch]) = (state, e);
+        q
+    }
+
+    /// Quantises interleaved `samples` (`channels` per frame, full scale ±1.0) into `out`, as
+    /// [`quantize`](Self::quantize) does sample by sample, except that frames of digital
+    /// silence (every channel exactly 0) come out as 0 and leave the dither and the shaping
+    /// memory untouched, so silence stays silent.
+    pub fn quantize_interleaved(&mut self, samples: &[f32], channels: usize, out: &mut [i32]) {
+        let channels = channels.max(1);
+        let frames = samples
+            .chunks_exact(channels)
+            .zip(out.chunks_exact_mut(channels));
+        if channels == 2 && self.shaping == NoiseShaping::Lipshitz {
+            self.stereo_shaped(frames);
+        } else if channels == 2 {
+            let mut state = self.state;
+            let mut none = [0.0; 5];
+            for (f, o) in frames {
+                if f[0] == 0.0 && f[1] == 0.0 {
+                    o.fill(0);
+                } else {
+                    o[0] = self.step(&mut state, f[0], &mut none);
+                    o[1] = self.step(&mut state, f[1], &mut none);
+                }
+            }
+            self.state = state;
+        } else {
+            for (f, o) in frames {
+                if f.iter().all(|&s| s == 0.0) {
+                    o.fill(0);
+                } else {
+                    for (ch, (o, &x)) in o.iter_mut().zip(f).enumerate() {
+                        *o = self.quantize(x, ch);
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`quantize_interleaved`](Self::quantize_interleaved) for two channels with shaping:
+    /// both channels side by side (element-wise on pairs, which the compiler keeps in vector
+    /// registers), the same arithmetic as [`step`](Self::step) sample by sample.
+    fn stereo_shaped<'a>(&mut self, frames: impl Iterator<Item = (&'a [f32], &'a mut [i32])>) {
+        let pair = |f: &dyn Fn(usize) -> f64| [f(0), f(1)];
+        let mut state = self.state;
+        // e[k][ch]: error k samples back.
+        let mut e: [[f64; 2]; 5] = core::array::from_fn(|k| [self.err[0][k], self.err[1][k]]);
+        let (lo, hi) = (MAGIC + self.min_int, MAGIC + self.max_int);
+        for (f, o) in frames {
+            if f[0] == 0.0 && f[1] == 0.0 {
+                o.fill(0);
+                continue;
+            }
+            let x = pair(&|c| {
+                if f[c].is_finite() {
+                    f64::from(f[c])
+                } else {
+                    0.0
+                }
+            });
+            let target = pair(&|c| x[c] * self.scale);
+            let t0 = tpdf(&mut state);
+            let t1 = tpdf(&mut state);
+            let dithered = [target[0] + t0, target[1] + t1];
+            let older = pair(&|c| {
+                LIPSHITZ[1] * e[1][c]
+                    + LIPSHITZ[2] * e[2][c]
+                    + LIPSHITZ[3] * e[3][c]
+                    + LIPSHITZ[4] * e[4][c]
+            });
+            let feedback = pair(&|c| LIPSHITZ[0] * e[0][c] + older[c]);
+            let v = pair(&|c| target[c] - feedback[c]);
+            let r = pair(&|c| round_to_magic(dithered[c] - feedback[c]).clamp(lo, hi));
+            let err = pair(&|c| ((r[c] - MAGIC) - v[c]).clamp(-4.0, 4.0));
+            e = [err, e[0], e[1], e[2], e[3]];
+            o[0] = from_magic(r[0]);
+            o[1] = from_magic(r[1]);
+        }
+        self.state = state;
+        for (k, ek) in e.iter().enumerate() {
+            self.err[0][k] = ek[0];
+            self.err[1][k] = ek[1];
+        }
+    }
+
+    /// One sample with the generator state `state` and the shaping memory `e` (newest error
+    /// first); the caller keeps both in locals over a block.
+    #[inline(always)]
+    fn step(&self, state: &mut u64, x: f32, e: &mut [f64; 5]) -> i32 {
         let x = if x.is_finite() { f64::from(x) } else { 0.0 };
         let target = x * self.scale;
-        let e = &self.err[ch];
-        let feedback = match self.shaping {
-            NoiseShaping::None => 0.0,
-            NoiseShaping::Lipshitz => {
-                LIPSHITZ[0] * e[0]
-                    + LIPSHITZ[1] * e[1]
-                    + LIPSHITZ[2] * e[2]
-                    + LIPSHITZ[3] * e[3]
-                    + LIPSHITZ[4] * e[4]
-            }
-        };
-        let v = target - feedback;
-        let tpdf = self.uniform() - self.uniform();
-        let q = round_nearest(v + tpdf).clamp(self.min_int, self.max_int);
-        if self.shaping != NoiseShaping::None {
-            // Clamp the stored error so a clipped sample cannot make the loop ring.
-            let err = (q - v).clamp(-4.0, 4.0);
-            let e = &mut self.err[ch];
-            e.copy_within(0..4, 1);
-            e[0] = err;
+        let dithered = target + tpdf(state);
+        let (lo, hi) = (MAGIC + self.min_int, MAGIC + self.max_int);
+        if self.shaping == NoiseShaping::None {
+            return from_magic(round_to_magic(dithered).clamp(lo, hi));
         }
-        q as i32
+        // The older errors first, so the newest one's path to the next error is short.
+        let older =
+            LIPSHITZ[1] * e[1] + LIPSHITZ[2] * e[2] + LIPSHITZ[3] * e[3] + LIPSHITZ[4] * e[4];
+        let feedback = LIPSHITZ[0] * e[0] + older;
+        let v = target - feedback;
+        let r = round_to_magic(dithered - feedback).clamp(lo, hi);
+        // Clamp the stored error so a clipped sample cannot make the loop ring.
+        let err = ((r - MAGIC) - v).clamp(-4.0, 4.0);
+        *e = [err, e[0], e[1], e[2], e[3]];
+        from_magic(r)
     }
 
     /// Clears the noise-shaping memory (the random sequence goes on).
@@ -126,19 +202,90 @@ impl Dither {
     }
 }
 
-/// The nearest integer to `v` (ties to even), without a library call: adding and removing
-/// 1.5 * 2^52 leaves no fraction bits in an `f64`. Exact for |v| < 2^51; beyond that the
-/// result is still beyond every integer sample range, which the caller clamps.
+/// One TPDF value in (-1, 1) LSB from the generator state `state`: the difference of two
+/// independent uniform values, the two 32-bit halves of one SplitMix64 output (Steele, Lea,
+/// Flood 2014). The generator is counter based (the state only advances by a constant), so
+/// successive values do not wait on each other.
 #[inline(always)]
+fn tpdf(state: &mut u64) -> f64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let (a, b) = ((z >> 32) as u32, z as u32);
+    (f64::from(a) - f64::from(b)) * (1.0 / 4_294_967_296.0)
+}
+
+/// `1.5 · 2^52`: adding it to an `f64` of magnitude under `2^51` leaves no fraction bits, so
+/// the sum is `MAGIC + round(v)` (ties to even) exactly, and the integer sits in the low bits.
+const MAGIC: f64 = 6_755_399_441_055_744.0;
+
+/// `MAGIC + round(v)` (see [`MAGIC`]); beyond `|v| < 2^51` the result is still beyond every
+/// integer sample range, which the caller clamps.
+#[inline(always)]
+fn round_to_magic(v: f64) -> f64 {
+    v + MAGIC
+}
+
+/// The integer `k` of `MAGIC + k` (for `|k| < 2^31`): the low 32 bits of the representation.
+#[inline(always)]
+fn from_magic(r: f64) -> i32 {
+    r.to_bits() as u32 as i32
+}
+
+/// The nearest integer to `v` (ties to even), without a library call. Exact for |v| < 2^51.
+#[cfg(test)]
 fn round_nearest(v: f64) -> f64 {
-    const MAGIC: f64 = 6_755_399_441_055_744.0;
-    (v + MAGIC) - MAGIC
+    round_to_magic(v) - MAGIC
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use realfft::RealFftPlanner;
+
+    #[test]
+    fn the_block_form_matches_sample_by_sample() {
+        // Music-like levels with runs of digital silence and a few extremes, through both
+        // forms from the same seed: identical integers, and the same state after.
+        let n = 20_000;
+        let x: Vec<f32> = (0..2 * n)
+            .map(|i| {
+                let t = (i / 2) as f64;
+                match (i / 2) % 5_000 {
+                    0..=99 => 0.0,
+                    100 => 1.5,
+                    101 => f32::NAN,
+                    _ => (0.7 * (t * 0.013 + (i % 2) as f64).sin()) as f32,
+                }
+            })
+            .collect();
+        for (bits, shaping, fs) in [
+            (16, NoiseShaping::Lipshitz, 44_100.0),
+            (24, NoiseShaping::Lipshitz, 48_000.0),
+            (16, NoiseShaping::None, 48_000.0),
+            (16, NoiseShaping::Lipshitz, 96_000.0),
+        ] {
+            let mut a = Dither::new(bits, shaping, fs, 9).unwrap();
+            let mut b = a.clone();
+            let mut block = vec![0i32; 2 * n];
+            for (xs, os) in x.chunks(2 * 777).zip(block.chunks_mut(2 * 777)) {
+                a.quantize_interleaved(xs, 2, os);
+            }
+            let mut single = vec![0i32; 2 * n];
+            for (f, o) in x.chunks_exact(2).zip(single.chunks_exact_mut(2)) {
+                if f[0] == 0.0 && f[1] == 0.0 {
+                    o.fill(0);
+                } else {
+                    o[0] = b.quantize(f[0], 0);
+                    o[1] = b.quantize(f[1], 1);
+                }
+            }
+            assert!(block == single, "{bits} bits, {shaping:?}, {fs} Hz");
+            assert_eq!((a.state, a.err), (b.state, b.err));
+        }
+    }
 
     #[test]
     fn round_nearest_matches_round_away_from_ties() {

@@ -260,9 +260,9 @@ impl Quantize for Dithered {
     }
 
     fn quantize_interleaved(&mut self, samples: &[f32], channels: usize, out: &mut [i32]) {
-        // The same loop with the dither called directly (inlined), not through the trait.
-        let d = &mut self.0;
-        crate::output::quantize_interleaved_with(samples, channels, out, |x, ch| d.quantize(x, ch));
+        // The facade's block form: the same values and the same silence rule as
+        // `quantize_interleaved_with`, with both channels in registers.
+        self.0.quantize_interleaved(samples, channels, out);
     }
 }
 
