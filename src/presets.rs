@@ -35,6 +35,12 @@ pub enum Preset {
 /// The default preset of `lathe master`.
 pub const DEFAULT_PRESET: Preset = Preset::Streaming;
 
+/// Lookahead of every preset's true-peak limiter, ms. Over 20 ms the limiter's gain glides
+/// down along a straight line before each peak and recovers as soon as it has passed; on a
+/// dense mix pushed from -17 to -9 LUFS this leaves 3 dB less distortion (gain modulation)
+/// than 5 ms does, for slightly softer transients (`tests/transparency.rs`).
+pub const PRESET_LOOKAHEAD_MS: f64 = 20.0;
+
 /// All presets in listing order.
 pub const PRESETS: [Preset; 5] = Preset::ALL;
 
@@ -100,7 +106,7 @@ impl Preset {
                 ceiling_db: target.ceiling_dbtp,
                 true_peak: true,
                 release_ms,
-                lookahead_ms: 2.0,
+                lookahead_ms: PRESET_LOOKAHEAD_MS,
                 bypass: false,
             })
         };
@@ -113,7 +119,7 @@ impl Preset {
             ..EqBandConfig::default()
         };
         let stages = match self {
-            Preset::Transparent => vec![input, gain, limiter(80.0)],
+            Preset::Transparent => vec![input, gain, limiter(50.0)],
             Preset::Streaming => vec![
                 input,
                 StageConfig::Eq(EqConfig {

@@ -8,9 +8,10 @@
 //!
 //! - the signal is summarised in chunks of [`CHUNK`] frames: the chunk's true peak and its
 //!   K-weighted energy (BS.1770-4 channel weights);
-//! - per candidate gain `g`, a decimated limiter envelope is simulated: required gain
-//!   `min(1, ceiling / (g * peak))`, held over the lookahead (the limiter reaches the reduction
-//!   when the peak arrives), with exponential release in the linear gain domain;
+//! - per candidate gain `g`, a decimated limiter envelope is simulated as the limiter makes
+//!   it: required gain `min(1, ceiling / (g * peak))`, held over the lookahead, averaged over
+//!   the lookahead (the straight glide that reaches the reduction when the peak arrives),
+//!   then released exponentially in the linear gain domain;
 //! - each chunk's energy is weighted by the envelope squared, summed into 100 ms gating
 //!   sub-blocks, 400 ms blocks with 75 % overlap, and gated as BS.1770-4 §5.1 does, from a
 //!   histogram of 0.02 LU bins (bounded memory for any length).
@@ -85,6 +86,10 @@ impl GateHistogram {
 struct Candidate {
     gain: f64,
     envelope: f64,
+    /// The held required gains of the last `hold_chunks` chunks (the attack's average) and
+    /// their sum.
+    held: Vec<f64>,
+    held_sum: f64,
     sub: [f64; 4],
     hist: GateHistogram,
 }
@@ -122,13 +127,16 @@ impl LimiterModel {
         release_ms: f64,
         gains_db: &[f64],
     ) -> Self {
+        let hold_chunks = lookahead_frames.div_ceil(CHUNK);
+        let span = hold_chunks.max(1);
         let cand = |g: f64| Candidate {
             gain: lathe_core::db_to_gain(g),
             envelope: 1.0,
+            held: vec![1.0; span],
+            held_sum: span as f64,
             sub: [0.0; 4],
             hist: GateHistogram::new(),
         };
-        let hold_chunks = lookahead_frames.div_ceil(CHUNK);
         Self {
             gains_db: gains_db.to_vec(),
             candidates: gains_db.iter().map(|&g| cand(g)).collect(),
@@ -188,6 +196,7 @@ impl LimiterModel {
 
     fn apply(&mut self, peak: f64, energy: f64) {
         let a = self.release_coeff;
+        let at = self.chunks_seen % self.candidates.first().map_or(1, |c| c.held.len());
         for c in &mut self.candidates {
             let p = peak * c.gain;
             let needed = if p > self.ceiling {
@@ -195,8 +204,11 @@ impl LimiterModel {
             } else {
                 1.0
             };
+            c.held_sum += needed - c.held[at];
+            c.held[at] = needed;
+            let smoothed = (c.held_sum / c.held.len() as f64).min(1.0);
             let released = 1.0 - (1.0 - c.envelope) * a;
-            c.envelope = needed.min(released);
+            c.envelope = smoothed.min(released);
             c.sub[3] += energy * c.gain * c.gain * c.envelope * c.envelope;
         }
         self.unlimited.sub[3] += energy;

@@ -12,19 +12,19 @@ const DETECTION_DELAY: usize = TRUE_PEAK_8X_DELAY;
 /// Frames replayed into the true-peak detector when true-peak mode is switched on while running.
 const REPLAY: usize = 2 * TRUE_PEAK_8X_DELAY + 10;
 
-/// Capacity (frames) of [`MasteringLimiter`]: 5 ms of lookahead at 384 kHz (1920 frames) plus
+/// Capacity (frames) of [`MasteringLimiter`]: 20 ms of lookahead at 384 kHz (7680 frames) plus
 /// the true-peak detector's delay, rounded up to a power of two.
-pub const MASTERING_LIMITER_CAPACITY: usize = 2048;
+pub const MASTERING_LIMITER_CAPACITY: usize = 8192;
 
-/// The limiter the mastering chain uses: capacity for up to 5 ms of lookahead at any supported
+/// The limiter the mastering chain uses: capacity for up to 20 ms of lookahead at any supported
 /// sample rate (up to 384 kHz), [`MASTERING_LIMITER_CAPACITY`] frames.
 pub type MasteringLimiter<const CH: usize> = Limiter<CH, MASTERING_LIMITER_CAPACITY>;
 
 /// Corner of the 2nd-order Butterworth low-pass in front of the bass detector, Hz (x42-dpl /
 /// zita style).
 pub const BASS_DETECTOR_HZ: f64 = 500.0;
-/// The bass detector holds its peaks this many times longer than the lookahead window…
-pub const BASS_HOLD_FACTOR: usize = 8;
+/// The bass detector holds its peaks as long as the lookahead window times this…
+pub const BASS_HOLD_FACTOR: usize = 1;
 /// …and at least this long (ms): half a period of 20 Hz, so a bass waveform's own peaks keep
 /// the gain down between them instead of modulating it.
 pub const BASS_MIN_HOLD_MS: f64 = 25.0;
@@ -66,7 +66,7 @@ pub struct LimiterParams {
     /// samples. Default true.
     pub true_peak: bool,
     /// Lookahead in ms, 0 ..= 50 (must fit the capacity). The gain starts moving this long
-    /// before a peak and reaches the needed reduction exactly when it arrives. Default 2.
+    /// before a peak and reaches the needed reduction exactly when it arrives. Default 5.
     pub lookahead_ms: f64,
     /// Release time constant in ms (63 %, linear gain domain), 1 ..= 5000. Default 80.
     pub release_ms: f64,
@@ -77,7 +77,7 @@ impl Default for LimiterParams {
         Self {
             ceiling_db: -1.0,
             true_peak: true,
-            lookahead_ms: 2.0,
+            lookahead_ms: 5.0,
             release_ms: 80.0,
         }
     }
@@ -155,7 +155,9 @@ impl ChunkHold {
 }
 
 /// The attack smoother: two moving averages in series whose lengths add up to `W + 1` (so the
-/// combined impulse response spans exactly `W` frames), on fixed-point gains. The running sums
+/// combined impulse response spans exactly `W` frames): a long one, `W + 1 - R` frames, that
+/// makes the gain glide down along a straight line, and a short one, `R = max(1, W / 16)`
+/// frames, that rounds the line's corners. Gains here are fixed point, and the running sums
 /// are integers, so they never drift and the average is exactly what the values allow.
 #[derive(Debug, Clone)]
 struct Attack<const N: usize> {
@@ -189,8 +191,8 @@ impl<const N: usize> Attack<N> {
 
     /// Spans `window` frames (`1 ..= N`).
     fn configure(&mut self, window: usize) {
-        self.len1 = window.div_ceil(2).clamp(1, N);
-        self.len2 = (window + 1 - self.len1).clamp(1, N);
+        self.len2 = (window / 16).clamp(1, N);
+        self.len1 = (window + 1 - self.len2).clamp(1, N);
         self.full = (self.len1 * self.len2) as u64 * u64::from(Q);
         self.inv = 1.0 / self.full as f64;
         self.reset();
@@ -214,38 +216,37 @@ impl<const N: usize> Attack<N> {
         self.sum2 == self.full
     }
 
-    /// The release and the attack over a block: for each required gain `q` (fixed point),
-    /// the release follows it down at once and recovers with coefficient `a` (`depth` is
-    /// `1 - gain`, starting from the given one, which is returned updated); the attack
-    /// smooths the released gain into `g` (exactly 1.0 at rest). The running state is kept in
-    /// locals for the block.
+    /// The attack and the release over a block: each required gain `q` (fixed point) goes
+    /// through the two moving averages; the release follows the smoothed gain down at once and
+    /// recovers from it with coefficient `a` (`depth` is `1 - gain`, starting from the given
+    /// one, which is returned updated), giving `g` (exactly 1.0 at rest). The running state is
+    /// kept in locals for the block.
     #[inline(always)]
-    fn release_and_smooth(&mut self, q: &[u32], a: f64, mut depth: f64, g: &mut [f32]) -> f64 {
+    fn smooth_and_release(&mut self, q: &[u32], a: f64, mut depth: f64, g: &mut [f32]) -> f64 {
         let (mut pos1, mut pos2, mut sum1, mut sum2) = (self.pos1, self.pos2, self.sum1, self.sum2);
         let (len1, len2, full, inv) = (self.len1, self.len2, self.full, self.inv);
         for (g, &q) in g.iter_mut().zip(q) {
-            let target = 1.0 - f64::from(q) * (1.0 / f64::from(Q));
+            let old = self.ring1[pos1];
+            self.ring1[pos1] = q;
+            pos1 = if pos1 + 1 >= len1 { 0 } else { pos1 + 1 };
+            sum1 = sum1 + u64::from(q) - u64::from(old);
+            let old = self.ring2[pos2];
+            self.ring2[pos2] = sum1;
+            pos2 = if pos2 + 1 >= len2 { 0 } else { pos2 + 1 };
+            sum2 = sum2 + sum1 - old;
+            // 1 - smoothed gain: exactly 0 at rest. Sums stay below 2^62: the signed
+            // conversion is exact and a single instruction.
+            let target = if sum2 == full {
+                0.0
+            } else {
+                1.0 - (sum2 as i64) as f64 * inv
+            };
             let decayed = depth * a;
             depth = if target > decayed { target } else { decayed };
             if depth < 1e-9 {
                 depth = 0.0;
             }
-            let r = ((1.0 - depth) * f64::from(Q)) as i32 as u32;
-            let old = self.ring1[pos1];
-            self.ring1[pos1] = r;
-            pos1 = if pos1 + 1 >= len1 { 0 } else { pos1 + 1 };
-            sum1 = sum1 + u64::from(r) - u64::from(old);
-            let old = self.ring2[pos2];
-            self.ring2[pos2] = sum1;
-            pos2 = if pos2 + 1 >= len2 { 0 } else { pos2 + 1 };
-            sum2 = sum2 + sum1 - old;
-            *g = if sum2 == full {
-                1.0
-            } else {
-                // Sums stay below 2^62: the signed conversion is exact and a single
-                // instruction.
-                ((sum2 as i64) as f64 * inv) as f32
-            };
+            *g = (1.0 - depth) as f32;
         }
         (self.pos1, self.pos2, self.sum1, self.sum2) = (pos1, pos2, sum1, sum2);
         depth
@@ -267,21 +268,24 @@ impl<const N: usize> Attack<N> {
 ///    of the rate, [`BASS_DECIMATION`]): while the
 ///    low-passed level reaches at least `1 / BASS_HEADROOM` of the peak (a bass-dominated
 ///    waveform, with whatever treble rides on it), the peak is also held for
-///    `max(8 × W, 25 ms)`, so a bass waveform keeps the gain down from one of its crests to the
+///    `max(W, 25 ms)`, so a bass waveform keeps the gain down from one of its crests to the
 ///    next instead of modulating it (the x42-dpl / zita-dpl1 idea).
 /// 2. **Hold**: the larger of the two peaks, as the required gain `min(1, ceiling / peak)`,
 ///    goes through a sliding minimum over the lookahead window of `W = L + 1` frames
 ///    (van Herk / Gil-Werman segments: three operations per frame, no data-dependent branches).
-/// 3. **Release**: the held gain is followed instantly downwards and recovers exponentially
-///    (linear gain domain, `release_ms` time constant) upwards.
-/// 4. **Attack**: two moving averages in series over the released gain, of lengths
-///    `ceil(W/2)` and `W + 1 - ceil(W/2)`, so their combined (triangular-trapezoid) weights
-///    span exactly `W` frames. Every value they average at the moment a peak leaves the delay
-///    line was held at or below that peak's required gain, so the average is too: the ceiling
-///    holds, and the gain glides down along an S-curve over the `W` frames before the peak,
-///    reaching the needed reduction exactly when the peak arrives (and the corner where the
-///    release starts is rounded the same way). Gains in this stage are fixed-point
-///    (2^30 = unity), so the running sums never drift.
+/// 3. **Attack**: two moving averages in series over the held gain, of lengths
+///    `W + 1 - R` and `R = max(1, W / 16)`, so their combined (trapezoid) weights span exactly
+///    `W` frames. Every value they average at the moment a peak leaves the delay line was held
+///    at or below that peak's required gain, so the average is too: the ceiling holds, and the
+///    gain glides down along a straight line with rounded corners over the `W` frames before
+///    the peak, reaching the needed reduction exactly when the peak arrives. Gains in this
+///    stage are fixed-point (2^30 = unity), so the running sums never drift.
+/// 4. **Release**: the smoothed gain is followed instantly downwards and recovers
+///    exponentially (linear gain domain, `release_ms` time constant) upwards. Releasing after
+///    the smoothing (not before it) lets the gain recover as soon as a peak has passed
+///    instead of a window later, and the straight attack line has half the steepest slope of
+///    an S-curve over the same window; together they leave far less gain modulation in the
+///    audio (see the figures in the crate README and `tests/transparency.rs` of the facade).
 ///
 /// In true-peak mode the limiter aims [`TRUE_PEAK_MARGIN_DB`] under the ceiling.
 ///
@@ -590,11 +594,11 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
                 *q = ((c / f32::from_bits(h)).min(1.0) * Q_F32) as i32 as u32;
             }
         }
-        // Release (depth below unity, linear gain domain) and attack.
+        // Attack, then release (depth below unity, linear gain domain).
         let mut g = [0.0f32; BLOCK];
         self.depth =
             self.attack
-                .release_and_smooth(&q[..n], self.release_coeff, self.depth, &mut g[..n]);
+                .smooth_and_release(&q[..n], self.release_coeff, self.depth, &mut g[..n]);
         for ((f, o), &g) in block.iter_mut().zip(&out[..n]).zip(&g[..n]) {
             for ch in 0..CH {
                 f[ch] = o[ch] * g;
