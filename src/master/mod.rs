@@ -107,6 +107,8 @@ pub struct Mastering<const CH: usize> {
     model: Option<LimiterModel>,
     scratch: Vec<[f32; CH]>,
     peak_scratch: Vec<[f32; CH]>,
+    /// Per-frame K-weighted energies of the model pass's block.
+    energy_scratch: Vec<f64>,
     // Render pass.
     gain_db: f64,
     slope: f64,
@@ -212,6 +214,7 @@ impl<const CH: usize> Mastering<CH> {
             model: None,
             scratch: Vec::new(),
             peak_scratch: Vec::new(),
+            energy_scratch: Vec::new(),
             gain_db: 0.0,
             slope: 1.0,
             last_point: None,
@@ -247,10 +250,10 @@ impl<const CH: usize> Mastering<CH> {
                 // to frame-by-frame pushes).
                 self.peak_scratch.resize(self.scratch.len(), [0.0; CH]);
                 self.peaks.push_block(&self.scratch, &mut self.peak_scratch);
-                let weights = self.kweight.channel_weights();
-                for (f, p) in self.scratch.iter().zip(&self.peak_scratch) {
-                    let z = self.kweight.process_frame(f);
-                    let e: f64 = z.iter().zip(weights.iter()).map(|(&z, &w)| w * z * z).sum();
+                self.energy_scratch.resize(self.scratch.len(), 0.0);
+                self.kweight
+                    .frame_energies(&self.scratch, &mut self.energy_scratch);
+                for (p, &e) in self.peak_scratch.iter().zip(&self.energy_scratch) {
                     model.push(p.iter().fold(0.0f32, |a, &b| a.max(b)), e);
                 }
             }

@@ -151,6 +151,25 @@ impl<const CH: usize> KWeighting<CH> {
         e
     }
 
+    /// Filters a block and writes each frame's weighted energy `sum_i G_i z_i^2` to `out`
+    /// (as many frames as both hold; non-finite samples are taken as 0.0): the block form of
+    /// [`frame_energy`](Self::frame_energy), with the same values, the filter state kept in
+    /// registers.
+    pub fn frame_energies(&mut self, frames: &[[f32; CH]], out: &mut [f64]) {
+        let n = frames.len().min(out.len());
+        let (mut energy, mut peak) = ([0.0; CH], [0.0; CH]);
+        let weights = self.weights;
+        let mut i = 0;
+        self.run_kernel::<true>(&frames[..n], &mut energy, &mut peak, |z| {
+            let mut e = 0.0;
+            for (w, z) in weights.iter().zip(z) {
+                e += w * z * z;
+            }
+            out[i] = e;
+            i += 1;
+        });
+    }
+
     /// Filters a block and adds each channel's K-weighted energy `sum z_i^2` (unweighted) to
     /// `energy`. Bit-identical to the same frames in any split.
     pub fn accumulate_energy(&mut self, frames: &[[f32; CH]], energy: &mut [f64; CH]) {
@@ -263,6 +282,32 @@ mod tests {
         HIGH_PASS_F0_HZ as HP_F0, HIGH_PASS_Q as HP_Q, SHELF_F0_HZ as SHELF_F0,
         SHELF_GAIN_DB as SHELF_G_DB, SHELF_Q, SHELF_VB_EXP,
     };
+
+    #[test]
+    fn frame_energies_match_frame_by_frame() {
+        extern crate std;
+        let mut a = KWeighting::<2>::new(48_000.0).unwrap();
+        let mut b = a.clone();
+        let frames: std::vec::Vec<[f32; 2]> = (0..5_000)
+            .map(|i| {
+                let t = i as f64;
+                let nan = if i == 1_234 { f32::NAN } else { 0.0 };
+                [
+                    (0.5 * (t * 0.01).sin()) as f32 + nan,
+                    (0.3 * (t * 0.2).cos()) as f32,
+                ]
+            })
+            .collect();
+        let mut block = std::vec![0.0; frames.len()];
+        for (f, o) in frames.chunks(333).zip(block.chunks_mut(333)) {
+            a.frame_energies(f, o);
+        }
+        for (i, f) in frames.iter().enumerate() {
+            let e = b.frame_energy(f);
+            assert_eq!(e.to_bits(), block[i].to_bits(), "frame {i}");
+        }
+        assert!(block.iter().all(|e| e.is_finite()) && block[4_000] > 0.0);
+    }
 
     #[test]
     fn reproduces_the_published_48k_coefficients() {
