@@ -81,25 +81,99 @@ impl GateHistogram {
     }
 }
 
-/// One simulated limiter at one candidate gain.
+/// The simulated limiters, one per candidate gain, as parallel arrays (so the per-chunk update
+/// is one vectorisable loop over the candidates).
 #[derive(Debug, Clone)]
-struct Candidate {
-    gain: f64,
-    envelope: f64,
-    /// The held required gains of the last `hold_chunks` chunks (the attack's average) and
-    /// their sum.
+struct Candidates {
+    /// Linear gain, its inverse and its square.
+    gain: Vec<f64>,
+    inv_gain: Vec<f64>,
+    gain_sq: Vec<f64>,
+    /// The simulated limiter's gain.
+    envelope: Vec<f64>,
+    /// The held required gains of the last `span` chunks (the attack's average), row by row
+    /// (`span` rows of one value per candidate), and their sums.
     held: Vec<f64>,
-    held_sum: f64,
-    sub: [f64; 4],
-    hist: GateHistogram,
+    held_sum: Vec<f64>,
+    span: usize,
+    /// Energy of the current 100 ms sub-block and of the three before it.
+    sub: [Vec<f64>; 4],
+    hist: Vec<GateHistogram>,
+}
+
+impl Candidates {
+    fn new(gains_db: &[f64], span: usize) -> Self {
+        let n = gains_db.len();
+        let gain: Vec<f64> = gains_db
+            .iter()
+            .map(|&g| lathe_core::db_to_gain(g))
+            .collect();
+        Self {
+            inv_gain: gain.iter().map(|g| 1.0 / g).collect(),
+            gain_sq: gain.iter().map(|g| g * g).collect(),
+            gain,
+            envelope: vec![1.0; n],
+            held: vec![1.0; n * span],
+            held_sum: vec![span as f64; n],
+            span,
+            sub: core::array::from_fn(|_| vec![0.0; n]),
+            hist: (0..n).map(|_| GateHistogram::new()).collect(),
+        }
+    }
+
+    /// One chunk: its peak `peak` (before the gains) and energy `energy`; `row` is the ring
+    /// row the chunk's held values go to.
+    #[inline]
+    fn apply(&mut self, ceiling: f64, a: f64, row: usize, peak: f64, energy: f64) {
+        // Required gain at candidate gain g: min(1, ceiling / (g peak)) = min(1, r / g).
+        let r = if peak > 0.0 {
+            ceiling / peak
+        } else {
+            f64::INFINITY
+        };
+        let n = self.gain.len();
+        let span_inv = 1.0 / self.span as f64;
+        let held = &mut self.held[row * n..(row + 1) * n];
+        for ((((held, sum), env), (&inv, &g2)), sub) in held
+            .iter_mut()
+            .zip(&mut self.held_sum)
+            .zip(&mut self.envelope)
+            .zip(self.inv_gain.iter().zip(&self.gain_sq))
+            .zip(&mut self.sub[3])
+        {
+            let needed = (r * inv).min(1.0);
+            *sum += needed - *held;
+            *held = needed;
+            let smoothed = (*sum * span_inv).min(1.0);
+            let released = 1.0 - (1.0 - *env) * a;
+            *env = smoothed.min(released);
+            *sub += energy * g2 * *env * *env;
+        }
+    }
+
+    /// The end of a 100 ms sub-block: with `full`, the 400 ms block ending here goes into
+    /// each candidate's gating histogram.
+    fn end_sub_block(&mut self, block_len: f64, full: bool) {
+        for i in 0..self.gain.len() {
+            if full {
+                let e = self.sub[0][i] + self.sub[1][i] + self.sub[2][i] + self.sub[3][i];
+                self.hist[i].add(e / block_len);
+            }
+        }
+        self.sub.rotate_left(1);
+        self.sub[3].fill(0.0);
+    }
 }
 
 /// The limiter-loss model (see the module docs).
 #[derive(Debug, Clone)]
 pub struct LimiterModel {
     gains_db: Vec<f64>,
-    candidates: Vec<Candidate>,
-    unlimited: Candidate,
+    candidates: Candidates,
+    /// Energy of the current sub-block and the three before it without the limiter, and its
+    /// gating histogram.
+    unlimited_sub: [f64; 4],
+    unlimited: GateHistogram,
     ceiling: f64,
     release_coeff: f64,
     hold_chunks: usize,
@@ -129,18 +203,11 @@ impl LimiterModel {
     ) -> Self {
         let hold_chunks = lookahead_frames.div_ceil(CHUNK);
         let span = hold_chunks.max(1);
-        let cand = |g: f64| Candidate {
-            gain: lathe_core::db_to_gain(g),
-            envelope: 1.0,
-            held: vec![1.0; span],
-            held_sum: span as f64,
-            sub: [0.0; 4],
-            hist: GateHistogram::new(),
-        };
         Self {
             gains_db: gains_db.to_vec(),
-            candidates: gains_db.iter().map(|&g| cand(g)).collect(),
-            unlimited: cand(0.0),
+            candidates: Candidates::new(gains_db, span),
+            unlimited_sub: [0.0; 4],
+            unlimited: GateHistogram::new(),
             ceiling: lathe_core::db_to_gain(ceiling_db),
             release_coeff: lathe_core::one_pole_coeff(release_ms, sample_rate / CHUNK as f64),
             hold_chunks,
@@ -195,23 +262,10 @@ impl LimiterModel {
     }
 
     fn apply(&mut self, peak: f64, energy: f64) {
-        let a = self.release_coeff;
-        let at = self.chunks_seen % self.candidates.first().map_or(1, |c| c.held.len());
-        for c in &mut self.candidates {
-            let p = peak * c.gain;
-            let needed = if p > self.ceiling {
-                self.ceiling / p
-            } else {
-                1.0
-            };
-            c.held_sum += needed - c.held[at];
-            c.held[at] = needed;
-            let smoothed = (c.held_sum / c.held.len() as f64).min(1.0);
-            let released = 1.0 - (1.0 - c.envelope) * a;
-            c.envelope = smoothed.min(released);
-            c.sub[3] += energy * c.gain * c.gain * c.envelope * c.envelope;
-        }
-        self.unlimited.sub[3] += energy;
+        let row = self.chunks_seen % self.candidates.span;
+        self.candidates
+            .apply(self.ceiling, self.release_coeff, row, peak, energy);
+        self.unlimited_sub[3] += energy;
     }
 
     fn end_sub_block(&mut self) {
@@ -219,17 +273,13 @@ impl LimiterModel {
         self.subs_done += 1;
         let block_len = (4 * self.sub_len) as f64;
         let full = self.subs_done >= 4;
-        for c in self
-            .candidates
-            .iter_mut()
-            .chain(core::iter::once(&mut self.unlimited))
-        {
-            if full {
-                c.hist.add(c.sub.iter().sum::<f64>() / block_len);
-            }
-            c.sub.rotate_left(1);
-            c.sub[3] = 0.0;
+        self.candidates.end_sub_block(block_len, full);
+        if full {
+            self.unlimited
+                .add(self.unlimited_sub.iter().sum::<f64>() / block_len);
         }
+        self.unlimited_sub.rotate_left(1);
+        self.unlimited_sub[3] = 0.0;
     }
 
     /// Flushes the lookahead ring at the end of the signal (the last chunks are attenuated by
@@ -251,12 +301,13 @@ impl LimiterModel {
     /// Model loss of the limiter at each candidate gain, in LU (≤ 0): limited minus unlimited
     /// integrated loudness. `None` where the signal is silent.
     pub fn losses_lu(&self) -> Vec<Option<f64>> {
-        let base = self.unlimited.hist.integrated();
+        let base = self.unlimited.integrated();
         self.candidates
+            .hist
             .iter()
             .zip(&self.gains_db)
-            .map(|(c, &g)| {
-                let l = c.hist.integrated();
+            .map(|(h, &g)| {
+                let l = h.integrated();
                 (l.is_finite() && base.is_finite()).then_some(l - (base + g))
             })
             .collect()
@@ -266,14 +317,14 @@ impl LimiterModel {
     /// own unlimited loudness is its reference; it is within the 0.02 LU gating-bin width of
     /// an exact BS.1770 measurement). Returns `(gain_db, slope)` as [`solve`](Self::solve).
     pub fn solve_absolute(&self, target_lufs: f64) -> Option<(f64, f64)> {
-        let base = self.unlimited.hist.integrated();
+        let base = self.unlimited.integrated();
         self.solve(base, target_lufs)
     }
 
     /// The modelled output loudness (LUFS) against the gain in front of the limiter (dB), one
     /// point per candidate gain, ascending in gain; empty for silence.
     pub fn curve(&self) -> Vec<(f64, f64)> {
-        let base = self.unlimited.hist.integrated();
+        let base = self.unlimited.integrated();
         if !base.is_finite() {
             return Vec::new();
         }
