@@ -99,6 +99,13 @@
 //! alone needs 9 cycles per frame. 64-frame blocks also pay for filling and draining the
 //! pipeline. One stereo SVF ([`Svf`]) costs about 3.7–4.3 ns per frame (latency-bound), a
 //! two-band LR4 split about 6–8 ns.
+//!
+//! On x86-64 processors with AVX2 and FMA (detected at run time) the stereo still path runs a
+//! second kernel instead: four `f32` sections per channel in each half of a 256-bit register
+//! and fused multiply-adds (see the `avx` module's source). There the same 5-band EQ takes
+//! 3.5–3.9 ns per frame at 512- and 4096-frame blocks and 4.5–4.9 ns at 64 (criterion
+//! medians); its output differs from the SSE2 kernel's by at most 2 `f32` ulps (-134 dB),
+//! and each equaliser keeps one kernel for its life, so block splits stay bit-exact.
 #![no_std]
 #![deny(unsafe_code)]
 #[cfg(test)]
