@@ -445,6 +445,20 @@ impl StageConfig {
             StageConfig::Limiter(c) => c.bypass,
         }
     }
+
+    /// True when the stage is linear in its input (scaling the input scales the output by
+    /// the same factor): input (DC removal, trim), EQ, stereo, reverb and gain. Dynamics,
+    /// saturation and the limiter depend on the level.
+    pub fn is_linear(&self) -> bool {
+        matches!(
+            self,
+            StageConfig::Input(_)
+                | StageConfig::Eq(_)
+                | StageConfig::Stereo(_)
+                | StageConfig::Reverb(_)
+                | StageConfig::Gain(_)
+        )
+    }
 }
 
 /// The whole strip: stages in processing order (the `[[stage]]` array in TOML).

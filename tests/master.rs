@@ -182,3 +182,47 @@ fn every_preset_chain_is_aligned_by_cross_correlation() {
         );
     }
 }
+
+/// Where what reaches the limiter does not depend on the trim (every stage in front of it is
+/// linear, or the input is not trimmed), the model runs during the analysis: the input is read
+/// twice (analysis, render), and the job still lands in one render, also pushed hard and for
+/// quiet and loud inputs. A compressor preset still takes the model pass.
+#[test]
+fn linear_or_untrimmed_chains_read_the_input_twice() {
+    let compressor = lathe::StageConfig::Compressor(lathe::config::CompressorConfig {
+        threshold_db: -20.0,
+        ratio: 3.0,
+        ..Default::default()
+    });
+    let custom = ChainConfig::new(vec![compressor]);
+    for (from, to) in [(-30.0, -14.0), (-17.0, -9.0), (-8.0, -16.0)] {
+        let input = dense_mix(12.0, from);
+        let target = Target::custom(to, -1.0);
+        for (name, chain, normalize) in [
+            ("transparent", Preset::Transparent.chain(&target), true),
+            ("custom compressor, untrimmed", custom.clone(), false),
+        ] {
+            let mut job = Mastering::<2>::new(&chain, &target, FS, normalize).unwrap();
+            for b in input.chunks(1000) {
+                job.feed(b);
+            }
+            job.end_pass().unwrap();
+            assert_eq!(job.pass(), lathe::Pass::Render, "{name}: a model pass");
+            let (out, job) = master(&input, &chain, &target, normalize);
+            let (l, tp) = check(&out, input.len(), &target);
+            let renders = job.plan().renders;
+            eprintln!("{name}, {from} -> {to}: {l:.3} LUFS, {tp:.2} dBTP, {renders} renders");
+            // A hard push may take a second render (the model's own error), as with the
+            // model pass.
+            assert!(renders <= 2, "{name} {from} -> {to}: {renders} renders");
+        }
+    }
+    let target = Target::by_name("spotify").unwrap();
+    let mut job =
+        Mastering::<2>::new(&Preset::Streaming.chain(&target), &target, FS, true).unwrap();
+    for b in dense_mix(2.0, -20.0).chunks(1000) {
+        job.feed(b);
+    }
+    job.end_pass().unwrap();
+    assert_eq!(job.pass(), lathe::Pass::Model);
+}

@@ -1,7 +1,7 @@
 //! Two-pass (plus model) mastering to a loudness target, streaming in bounded memory.
 //!
-//! [`Mastering`] takes the input three times, block by block, so hours of audio never sit in
-//! memory:
+//! [`Mastering`] takes the input two or three times, block by block, so hours of audio never
+//! sit in memory:
 //!
 //! 1. **Analyse** ([`Pass::Analyze`]): the input report (BS.1770-4 loudness, true peak, stereo,
 //!    DC, clipping, balance). For presets the input is then trimmed so its integrated loudness
@@ -10,7 +10,12 @@
 //! 2. **Model** ([`Pass::Model`]): only the stages in front of the limiter run; the signal that
 //!    would reach the limiter feeds the [`model::LimiterModel`], which evaluates the limiter's
 //!    loudness loss for a grid of candidate gains at once and solves for the gain in front of
-//!    the limiter that puts the *output* on the target.
+//!    the limiter that puts the *output* on the target. When that signal does not depend on
+//!    the trim (no trim, or only linear stages in front of the limiter: the `transparent`
+//!    preset, custom chains) the model runs during the analysis instead, on the untrimmed
+//!    signal over a grid of total gains from -30 to +80 dB, and there is no model pass: the
+//!    input is read twice. Level-dependent stages after a trim (the compressor presets) need
+//!    the trim first, so they keep the model pass.
 //! 3. **Render** ([`Pass::Render`]): the whole chain with that gain, latency compensated
 //!    (output frame `n` is input frame `n`, same length), while an output analyser measures
 //!    the result. If the output misses the target by more than [`TOLERANCE_LU`] or its true
@@ -39,6 +44,12 @@ use model::LimiterModel;
 pub const TOLERANCE_LU: f64 = 0.05;
 /// Margin kept between the limiter's ceiling and the target ceiling, in dB.
 pub const CEILING_MARGIN_DB: f64 = 0.05;
+/// Lowest total gain (trim plus gain, dB) of the model's grid when it runs during the analysis
+/// pass, and its number of half-dB steps: -30 ..= +80 dB covers every input the absolute gate
+/// lets through pushed to any target.
+const EARLY_GRID_LOW_DB: f64 = -30.0;
+const EARLY_GRID_STEPS: u32 = 220;
+
 /// Most render passes a job makes.
 pub const MAX_RENDERS: u32 = 4;
 /// Block size the chains are prepared for.
@@ -100,6 +111,8 @@ pub struct Mastering<const CH: usize> {
     pass: Pass,
     input: Analyzer<CH>,
     trim_db: f64,
+    /// The model runs during the analysis pass (see [`Mastering::new`]): no model pass.
+    early_model: bool,
     // Model pass.
     pre: Option<MasteringChain<CH>>,
     kweight: KWeighting<CH>,
@@ -198,6 +211,27 @@ impl<const CH: usize> Mastering<CH> {
         let (chain, gain_index, limiter_index) = normalise_chain(chain, target);
         // Build once now so configuration errors surface before any audio is read.
         MasteringChain::<CH>::from_config(&chain, sample_rate, MAX_BLOCK)?;
+        // What reaches the limiter does not depend on the trim the analysis decides when there
+        // is none, or when every stage in front of the limiter is linear (then the trim only
+        // scales it): the model can then run during the analysis pass, on the untrimmed
+        // signal, over a grid of total gains wide enough for any input level.
+        let early_model = !normalize_input
+            || chain.stages[1..gain_index]
+                .iter()
+                .all(|s| s.bypassed() || s.is_linear());
+        let (pre, model) = if early_model {
+            let pre = ChainConfig::new(chain.stages[..gain_index].to_vec());
+            let pre = MasteringChain::<CH>::from_config(&pre, sample_rate, MAX_BLOCK)?;
+            let grid: Vec<f64> = (0..=EARLY_GRID_STEPS)
+                .map(|k| EARLY_GRID_LOW_DB + 0.5 * f64::from(k))
+                .collect();
+            (
+                Some(pre),
+                Some(Self::model(&chain, limiter_index, sample_rate, &grid)?),
+            )
+        } else {
+            (None, None)
+        };
         Ok(Self {
             sample_rate,
             target: *target,
@@ -208,10 +242,11 @@ impl<const CH: usize> Mastering<CH> {
             pass: Pass::Analyze,
             input: Analyzer::new(sample_rate)?,
             trim_db: 0.0,
-            pre: None,
+            early_model,
+            pre,
             kweight: KWeighting::new(sample_rate)?,
             peaks: TruePeakDetector::new(sample_rate),
-            model: None,
+            model,
             scratch: Vec::new(),
             peak_scratch: Vec::new(),
             energy_scratch: Vec::new(),
@@ -231,11 +266,44 @@ impl<const CH: usize> Mastering<CH> {
         self.pass
     }
 
+    /// The limiter model for `chain`'s limiter, evaluated at the gains `grid` (dB).
+    fn model(
+        chain: &ChainConfig,
+        limiter_index: usize,
+        sample_rate: f64,
+        grid: &[f64],
+    ) -> Result<LimiterModel> {
+        let StageConfig::Limiter(lim) = &chain.stages[limiter_index] else {
+            return Err(Error::Order("limiter missing"));
+        };
+        let lookahead = ms_to_samples(lim.lookahead_ms, sample_rate);
+        Ok(LimiterModel::new(
+            sample_rate,
+            lim.ceiling_db,
+            lookahead,
+            lim.release_ms,
+            grid,
+        ))
+    }
+
     /// Feeds input during [`Pass::Analyze`] and [`Pass::Model`] (ignored otherwise).
     pub fn feed(&mut self, block: &[[f32; CH]]) {
         match self.pass {
-            Pass::Analyze => self.input.process(block),
-            Pass::Model => {
+            Pass::Analyze => {
+                self.input.process(block);
+                if self.early_model {
+                    self.feed_model(block);
+                }
+            }
+            Pass::Model => self.feed_model(block),
+            _ => {}
+        }
+    }
+
+    /// The signal that reaches the limiter, summarised into the model.
+    fn feed_model(&mut self, block: &[[f32; CH]]) {
+        {
+            {
                 let (Some(pre), Some(model)) = (&mut self.pre, &mut self.model) else {
                     return;
                 };
@@ -257,7 +325,6 @@ impl<const CH: usize> Mastering<CH> {
                     model.push(p.iter().fold(0.0f32, |a, &b| a.max(b)), e);
                 }
             }
-            _ => {}
         }
     }
 
@@ -282,55 +349,60 @@ impl<const CH: usize> Mastering<CH> {
                     gain_db: self.trim_db,
                     bypass: false,
                 });
+                if self.early_model {
+                    // The model saw the untrimmed signal: its gains are trim plus gain.
+                    return self.finish_model(self.trim_db);
+                }
                 let pre = ChainConfig::new(self.chain.stages[..self.gain_index].to_vec());
                 let mut pre = MasteringChain::<CH>::from_config(&pre, self.sample_rate, MAX_BLOCK)?;
                 pre.set_gain_db(0, self.trim_db, true);
                 self.pre = Some(pre);
-                let StageConfig::Limiter(lim) = &self.chain.stages[self.limiter_index] else {
-                    return Err(Error::Order("limiter missing"));
-                };
                 let centre = self.target.integrated_lufs - (l_in + self.trim_db);
                 let grid: Vec<f64> = (0..=60)
                     .map(|k| centre - 10.0 + 0.5 * f64::from(k))
                     .collect();
-                let lookahead = ms_to_samples(lim.lookahead_ms, self.sample_rate);
-                self.model = Some(LimiterModel::new(
+                self.model = Some(Self::model(
+                    &self.chain,
+                    self.limiter_index,
                     self.sample_rate,
-                    lim.ceiling_db,
-                    lookahead,
-                    lim.release_ms,
                     &grid,
-                ));
+                )?);
                 self.kweight.reset();
                 self.peaks.reset();
                 self.pass = Pass::Model;
                 Ok(())
             }
-            Pass::Model => {
-                let mut model = self.model.take().ok_or(Error::Order("model missing"))?;
-                model.finish();
-                let (gain, slope) = model
-                    .solve_absolute(self.target.integrated_lufs)
-                    .ok_or(Error::Silent)?;
-                self.gain_db = gain;
-                self.slope = slope.clamp(0.05, 1.0);
-                let c0 = match &self.chain.stages[self.limiter_index] {
-                    StageConfig::Limiter(l) => l.ceiling_db,
-                    _ => 0.0,
-                };
-                self.curve = model
-                    .curve()
-                    .into_iter()
-                    .map(|(g, l)| (g - c0, l - c0))
-                    .collect();
-                self.predicted_lufs = self.target.integrated_lufs;
-                self.pre = None;
-                self.start_render()?;
-                Ok(())
-            }
+            Pass::Model => self.finish_model(0.0),
             _ => Err(Error::Order(
                 "end_pass outside the analysis and model passes",
             )),
+        }
+    }
+
+    /// Solves the model for the gain in front of the limiter and starts rendering; the
+    /// model's gains are `offset_db` plus that gain.
+    fn finish_model(&mut self, offset_db: f64) -> Result<()> {
+        {
+            let mut model = self.model.take().ok_or(Error::Order("model missing"))?;
+            model.finish();
+            let (gain, slope) = model
+                .solve_absolute(self.target.integrated_lufs)
+                .ok_or(Error::Silent)?;
+            self.gain_db = gain - offset_db;
+            self.slope = slope.clamp(0.05, 1.0);
+            let c0 = match &self.chain.stages[self.limiter_index] {
+                StageConfig::Limiter(l) => l.ceiling_db,
+                _ => 0.0,
+            };
+            self.curve = model
+                .curve()
+                .into_iter()
+                .map(|(g, l)| (g - offset_db - c0, l - c0))
+                .collect();
+            self.predicted_lufs = self.target.integrated_lufs;
+            self.pre = None;
+            self.start_render()?;
+            Ok(())
         }
     }
 

@@ -134,20 +134,20 @@ impl Candidates {
         let n = self.gain.len();
         let span_inv = 1.0 / self.span as f64;
         let held = &mut self.held[row * n..(row + 1) * n];
-        for ((((held, sum), env), (&inv, &g2)), sub) in held
-            .iter_mut()
-            .zip(&mut self.held_sum)
-            .zip(&mut self.envelope)
-            .zip(self.inv_gain.iter().zip(&self.gain_sq))
-            .zip(&mut self.sub[3])
-        {
-            let needed = (r * inv).min(1.0);
-            *sum += needed - *held;
-            *held = needed;
-            let smoothed = (*sum * span_inv).min(1.0);
-            let released = 1.0 - (1.0 - *env) * a;
-            *env = smoothed.min(released);
-            *sub += energy * g2 * *env * *env;
+        let (sum, env) = (&mut self.held_sum[..n], &mut self.envelope[..n]);
+        let (inv, g2, sub) = (&self.inv_gain[..n], &self.gain_sq[..n], &mut self.sub[3][..n]);
+        // Plain indexed loops over equal-length slices, with compare-selects: they vectorise.
+        for i in 0..n {
+            let needed = r * inv[i];
+            let needed = if needed < 1.0 { needed } else { 1.0 };
+            sum[i] += needed - held[i];
+            held[i] = needed;
+            let smoothed = sum[i] * span_inv;
+            let smoothed = if smoothed < 1.0 { smoothed } else { 1.0 };
+            let released = 1.0 - (1.0 - env[i]) * a;
+            let e = if smoothed < released { smoothed } else { released };
+            env[i] = e;
+            sub[i] += energy * g2[i] * e * e;
         }
     }
 
