@@ -135,7 +135,11 @@ impl Candidates {
         let span_inv = 1.0 / self.span as f64;
         let held = &mut self.held[row * n..(row + 1) * n];
         let (sum, env) = (&mut self.held_sum[..n], &mut self.envelope[..n]);
-        let (inv, g2, sub) = (&self.inv_gain[..n], &self.gain_sq[..n], &mut self.sub[3][..n]);
+        let (inv, g2, sub) = (
+            &self.inv_gain[..n],
+            &self.gain_sq[..n],
+            &mut self.sub[3][..n],
+        );
         // Plain indexed loops over equal-length slices, with compare-selects: they vectorise.
         for i in 0..n {
             let needed = r * inv[i];
@@ -145,7 +149,11 @@ impl Candidates {
             let smoothed = sum[i] * span_inv;
             let smoothed = if smoothed < 1.0 { smoothed } else { 1.0 };
             let released = 1.0 - (1.0 - env[i]) * a;
-            let e = if smoothed < released { smoothed } else { released };
+            let e = if smoothed < released {
+                smoothed
+            } else {
+                released
+            };
             env[i] = e;
             sub[i] += energy * g2[i] * e * e;
         }
