@@ -85,8 +85,7 @@ impl GateHistogram {
 /// is one vectorisable loop over the candidates).
 #[derive(Debug, Clone)]
 struct Candidates {
-    /// Linear gain, its inverse and its square.
-    gain: Vec<f64>,
+    /// The inverse and the square of each linear gain.
     inv_gain: Vec<f64>,
     gain_sq: Vec<f64>,
     /// The simulated limiter's gain.
@@ -111,7 +110,6 @@ impl Candidates {
         Self {
             inv_gain: gain.iter().map(|g| 1.0 / g).collect(),
             gain_sq: gain.iter().map(|g| g * g).collect(),
-            gain,
             envelope: vec![1.0; n],
             held: vec![1.0; n * span],
             held_sum: vec![span as f64; n],
@@ -131,7 +129,7 @@ impl Candidates {
         } else {
             f64::INFINITY
         };
-        let n = self.gain.len();
+        let n = self.inv_gain.len();
         let span_inv = 1.0 / self.span as f64;
         let held = &mut self.held[row * n..(row + 1) * n];
         let (sum, env) = (&mut self.held_sum[..n], &mut self.envelope[..n]);
@@ -162,7 +160,7 @@ impl Candidates {
     /// The end of a 100 ms sub-block: with `full`, the 400 ms block ending here goes into
     /// each candidate's gating histogram.
     fn end_sub_block(&mut self, block_len: f64, full: bool) {
-        for i in 0..self.gain.len() {
+        for i in 0..self.inv_gain.len() {
             if full {
                 let e = self.sub[0][i] + self.sub[1][i] + self.sub[2][i] + self.sub[3][i];
                 self.hist[i].add(e / block_len);
