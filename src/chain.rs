@@ -589,22 +589,6 @@ impl<const CH: usize> MasteringChain<CH> {
         Ok(())
     }
 
-    /// Sets the gain of the plain gain stage `index` (used by the mastering pass).
-    pub(crate) fn set_gain_db(&mut self, index: usize, gain_db: f64, immediate: bool) {
-        if let Some(Slot {
-            stage: Stage::Gain(g),
-            config: StageConfig::Gain(c),
-            ..
-        }) = self.slots.get_mut(index)
-        {
-            c.gain_db = gain_db;
-            g.set_gain_db(gain_db);
-            if immediate {
-                g.gain.reset();
-            }
-        }
-    }
-
     /// Gain reduction of the first limiter, in dB (≥ 0), for meters.
     pub fn limiter_gain_reduction_db(&self) -> f64 {
         self.slots

@@ -8,7 +8,7 @@ use lathe_testkit::{analysis, signals};
 
 mod common;
 
-use common::{dense_mix, limiter_input, master, modulation_residual_db, FS};
+use common::{dense_mix, limiter_input, master, master_with_estimate, modulation_residual_db, FS};
 
 fn check(out: &[[f32; 2]], input_len: usize, target: &Target) -> (f64, f64) {
     assert_eq!(
@@ -225,4 +225,67 @@ fn linear_or_untrimmed_chains_read_the_input_twice() {
     }
     job.end_pass().unwrap();
     assert_eq!(job.pass(), lathe::Pass::Model);
+}
+
+/// With an estimate of the input's loudness given before the analysis, a compressor preset
+/// trims from the estimate, the model runs during the analysis and the input is read twice;
+/// the output still lands on the target. An estimate that misses by more than the tolerance
+/// is dropped for the exact trim and a model pass.
+#[test]
+fn an_input_estimate_saves_the_model_pass_of_compressor_presets() {
+    for (preset, from, to) in [
+        (Preset::Streaming, -20.0, -14.0),
+        (Preset::Streaming, -17.0, -9.0),
+        (Preset::Broadcast, -12.0, -23.0),
+        (Preset::Podcast, -26.0, -16.0),
+        (Preset::Loud, -18.0, -9.0),
+    ] {
+        let input = dense_mix(12.0, from);
+        let mut meter = LoudnessMeter::<2>::new(FS).unwrap();
+        meter.process(&input);
+        let exact = meter.integrated_lufs();
+        let target = Target::custom(to, -1.0);
+        let chain = preset.chain(&target);
+        let name = preset.name();
+        let probe = Mastering::<2>::new(&chain, &target, FS, true).unwrap();
+        assert!(probe.wants_input_estimate(), "{name}");
+        // An estimate 0.8 dB off (a sparse pre-scan is usually closer).
+        let estimate = exact + 0.8;
+        let (out, job) = master_with_estimate(&input, &chain, &target, true, Some(estimate));
+        let (l, tp) = check(&out, input.len(), &target);
+        let plan = job.plan();
+        eprintln!(
+            "{name} {from} -> {to}: {l:.3} LUFS, {tp:.2} dBTP, {} reads, trim {:.2} dB",
+            plan.reads, plan.trim_db
+        );
+        assert_eq!(plan.input_estimate_lufs, Some(estimate), "{name}");
+        assert!((plan.trim_db - (to - estimate)).abs() < 1e-9, "{name}");
+        // The analysis and one render; a hard push may take a second render.
+        assert!(
+            plan.reads <= 3 && plan.renders == plan.reads - 1,
+            "{name}: {plan:?}"
+        );
+        // An estimate 3 dB off: the exact trim and a model pass.
+        let (out, job) = master_with_estimate(&input, &chain, &target, true, Some(exact - 3.0));
+        let (l, _) = check(&out, input.len(), &target);
+        let plan = job.plan();
+        eprintln!("  without: {l:.3} LUFS, {} reads", plan.reads);
+        assert_eq!(plan.input_estimate_lufs, None, "{name}");
+        assert!((plan.trim_db - (to - exact)).abs() < 0.01, "{name}");
+        assert!(
+            plan.reads >= 3 && plan.renders == plan.reads - 2,
+            "{name}: {plan:?}"
+        );
+    }
+    // Chains whose model already runs in the analysis do not want one.
+    let target = Target::custom(-14.0, -1.0);
+    let mut job =
+        Mastering::<2>::new(&Preset::Transparent.chain(&target), &target, FS, true).unwrap();
+    assert!(!job.wants_input_estimate());
+    assert!(!job.set_input_estimate(-20.0).unwrap());
+    // Too late once the analysis has started.
+    let mut job =
+        Mastering::<2>::new(&Preset::Streaming.chain(&target), &target, FS, true).unwrap();
+    job.feed(&dense_mix(0.1, -20.0));
+    assert!(job.set_input_estimate(-20.0).is_err());
 }

@@ -15,7 +15,11 @@
 //!    preset, custom chains) the model runs during the analysis instead, on the untrimmed
 //!    signal over a grid of total gains from -30 to +80 dB, and there is no model pass: the
 //!    input is read twice. Level-dependent stages after a trim (the compressor presets) need
-//!    the trim first, so they keep the model pass.
+//!    the trim first: given an estimate of the input's loudness before the analysis
+//!    ([`Mastering::set_input_estimate`]; `lathe master` takes one from a sparse pre-scan),
+//!    the trim is set from it and the model runs during the analysis on the trimmed signal,
+//!    so these too read the input twice; without one (or when the analysis finds the estimate
+//!    more than [`TRIM_ESTIMATE_TOLERANCE_DB`] off) they take the model pass.
 //! 3. **Render** ([`Pass::Render`]): the whole chain with that gain, latency compensated
 //!    (output frame `n` is input frame `n`, same length), while an output analyser measures
 //!    the result. If the output misses the target by more than [`TOLERANCE_LU`] or its true
@@ -49,6 +53,18 @@ pub const CEILING_MARGIN_DB: f64 = 0.05;
 /// lets through pushed to any target.
 const EARLY_GRID_LOW_DB: f64 = -30.0;
 const EARLY_GRID_STEPS: u32 = 220;
+
+/// Largest difference, dB, between the trim set from an input estimate
+/// ([`Mastering::set_input_estimate`]) and the exact trim the analysis finds (target minus
+/// the input's integrated loudness) for the estimate's trim to be kept. Within it, the model
+/// that ran during the analysis stands and the job reads its input twice; beyond it (an
+/// estimate that missed), the job takes the exact trim and a model pass.
+pub const TRIM_ESTIMATE_TOLERANCE_DB: f64 = 1.5;
+/// The model's grid of gains in front of the limiter when it runs during the analysis on an
+/// estimate-trimmed signal (which then sits within a few dB of the target): lowest gain, dB,
+/// and its number of half-dB steps (-20 ..= +40 dB).
+const ESTIMATE_GRID_LOW_DB: f64 = -20.0;
+const ESTIMATE_GRID_STEPS: u32 = 120;
 
 /// Most render passes a job makes.
 pub const MAX_RENDERS: u32 = 4;
@@ -94,6 +110,13 @@ pub struct MasteringPlan {
     pub limiter_ceiling_db: f64,
     /// Render passes made so far.
     pub renders: u32,
+    /// Times the input was read in full: the analysis, the model pass if one was needed,
+    /// and the renders.
+    pub reads: u32,
+    /// The estimate of the input's integrated loudness the trim was set from
+    /// ([`Mastering::set_input_estimate`]), LUFS; `None` when the trim is exact (from the
+    /// analysis) or there is none.
+    pub input_estimate_lufs: Option<f64>,
     /// The normalised chain that was rendered (with trim and gain filled in).
     #[cfg_attr(feature = "serde", serde(skip))]
     pub chain: ChainConfig,
@@ -111,8 +134,16 @@ pub struct Mastering<const CH: usize> {
     pass: Pass,
     input: Analyzer<CH>,
     trim_db: f64,
-    /// The model runs during the analysis pass (see [`Mastering::new`]): no model pass.
+    /// The model runs during the analysis pass on the untrimmed signal (see
+    /// [`Mastering::new`]): no model pass.
     early_model: bool,
+    /// The input estimate the trim was set from, when the model runs during the analysis on
+    /// the estimate-trimmed signal ([`Mastering::set_input_estimate`]).
+    estimate: Option<f64>,
+    /// Input has been fed.
+    fed: bool,
+    /// A model pass was made.
+    model_pass: bool,
     // Model pass.
     pre: Option<MasteringChain<CH>>,
     kweight: KWeighting<CH>,
@@ -243,6 +274,9 @@ impl<const CH: usize> Mastering<CH> {
             input: Analyzer::new(sample_rate)?,
             trim_db: 0.0,
             early_model,
+            estimate: None,
+            fed: false,
+            model_pass: false,
             pre,
             kweight: KWeighting::new(sample_rate)?,
             peaks: TruePeakDetector::new(sample_rate),
@@ -290,8 +324,9 @@ impl<const CH: usize> Mastering<CH> {
     pub fn feed(&mut self, block: &[[f32; CH]]) {
         match self.pass {
             Pass::Analyze => {
+                self.fed = true;
                 self.input.process(block);
-                if self.early_model {
+                if self.early_model || self.estimate.is_some() {
                     self.feed_model(block);
                 }
             }
@@ -340,36 +375,34 @@ impl<const CH: usize> Mastering<CH> {
                 if !l_in.is_finite() {
                     return Err(Error::Silent);
                 }
-                self.trim_db = if self.normalize_input {
+                let exact_trim = if self.normalize_input {
                     self.target.integrated_lufs - l_in
                 } else {
                     0.0
                 };
-                self.chain.stages[0] = StageConfig::Gain(GainConfig {
-                    gain_db: self.trim_db,
-                    bypass: false,
-                });
                 if self.early_model {
+                    self.set_trim(exact_trim);
                     // The model saw the untrimmed signal: its gains are trim plus gain.
                     return self.finish_model(self.trim_db);
                 }
-                let pre = ChainConfig::new(self.chain.stages[..self.gain_index].to_vec());
-                let mut pre = MasteringChain::<CH>::from_config(&pre, self.sample_rate, MAX_BLOCK)?;
-                pre.set_gain_db(0, self.trim_db, true);
-                self.pre = Some(pre);
+                if self.estimate.is_some() {
+                    if (exact_trim - self.trim_db).abs() <= TRIM_ESTIMATE_TOLERANCE_DB {
+                        // The model saw the signal trimmed as it will be rendered.
+                        return self.finish_model(0.0);
+                    }
+                    // The estimate missed: the exact trim, and a model pass.
+                    self.estimate = None;
+                }
+                self.set_trim(exact_trim);
                 let centre = self.target.integrated_lufs - (l_in + self.trim_db);
                 let grid: Vec<f64> = (0..=60)
                     .map(|k| centre - 10.0 + 0.5 * f64::from(k))
                     .collect();
-                self.model = Some(Self::model(
-                    &self.chain,
-                    self.limiter_index,
-                    self.sample_rate,
-                    &grid,
-                )?);
+                self.start_model(&grid)?;
                 self.kweight.reset();
                 self.peaks.reset();
                 self.pass = Pass::Model;
+                self.model_pass = true;
                 Ok(())
             }
             Pass::Model => self.finish_model(0.0),
@@ -377,6 +410,77 @@ impl<const CH: usize> Mastering<CH> {
                 "end_pass outside the analysis and model passes",
             )),
         }
+    }
+
+    /// Sets the input trim (the chain's first stage).
+    fn set_trim(&mut self, trim_db: f64) {
+        self.trim_db = trim_db;
+        self.chain.stages[0] = StageConfig::Gain(GainConfig {
+            gain_db: trim_db,
+            bypass: false,
+        });
+    }
+
+    /// Builds the stages in front of the limiter's gain (with the current trim) and the
+    /// model over `grid` (gains in front of the limiter, dB).
+    fn start_model(&mut self, grid: &[f64]) -> Result<()> {
+        let pre = ChainConfig::new(self.chain.stages[..self.gain_index].to_vec());
+        self.pre = Some(MasteringChain::<CH>::from_config(
+            &pre,
+            self.sample_rate,
+            MAX_BLOCK,
+        )?);
+        self.model = Some(Self::model(
+            &self.chain,
+            self.limiter_index,
+            self.sample_rate,
+            grid,
+        )?);
+        Ok(())
+    }
+
+    /// True when an estimate of the input's loudness given before the analysis
+    /// ([`set_input_estimate`](Self::set_input_estimate)) would save the model pass: the
+    /// input is trimmed and a level-dependent stage (a compressor, saturation) sits in front
+    /// of the limiter.
+    pub fn wants_input_estimate(&self) -> bool {
+        self.normalize_input && !self.early_model && self.pass == Pass::Analyze && !self.fed
+    }
+
+    /// Sets the input trim from an estimate of the input's integrated loudness (LUFS), given
+    /// before any input is fed, so that the model can run during the analysis on the signal as
+    /// it will be rendered and the input is read twice instead of three times.
+    ///
+    /// The trim only places the input for the chain's level-dependent stages (a preset's
+    /// compressor thresholds are relative to the target); the gain in front of the limiter is
+    /// still solved so the *output* hits the target. When the analysis finds the exact trim
+    /// (target minus the measured integrated loudness) more than
+    /// [`TRIM_ESTIMATE_TOLERANCE_DB`] away from the estimate's, the estimate is dropped: the
+    /// job takes the exact trim and a model pass, as without an estimate. A sparse pre-scan of
+    /// a file (a few percent of it, spread over its length) is a good source; `lathe master`
+    /// uses one.
+    ///
+    /// Returns whether the estimate was taken (false when [`wants_input_estimate`]
+    /// (Self::wants_input_estimate) is false or the estimate is not finite).
+    ///
+    /// # Errors
+    /// [`Error::Order`] once input has been fed; chain errors while building the model.
+    pub fn set_input_estimate(&mut self, input_lufs: f64) -> Result<bool> {
+        if self.fed || self.pass != Pass::Analyze {
+            return Err(Error::Order(
+                "set_input_estimate before the analysis is fed",
+            ));
+        }
+        if !self.wants_input_estimate() || !input_lufs.is_finite() {
+            return Ok(false);
+        }
+        self.set_trim(self.target.integrated_lufs - input_lufs);
+        let grid: Vec<f64> = (0..=ESTIMATE_GRID_STEPS)
+            .map(|k| ESTIMATE_GRID_LOW_DB + 0.5 * f64::from(k))
+            .collect();
+        self.start_model(&grid)?;
+        self.estimate = Some(input_lufs);
+        Ok(true)
     }
 
     /// Solves the model for the gain in front of the limiter and starts rendering; the
@@ -524,6 +628,8 @@ impl<const CH: usize> Mastering<CH> {
             predicted_lufs: self.predicted_lufs,
             limiter_ceiling_db,
             renders: self.renders,
+            reads: 1 + u32::from(self.model_pass) + self.renders,
+            input_estimate_lufs: self.estimate,
             chain: self.chain.clone(),
         }
     }

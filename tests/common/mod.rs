@@ -28,7 +28,21 @@ pub fn master(
     target: &Target,
     normalize: bool,
 ) -> (Vec<[f32; 2]>, Mastering<2>) {
+    master_with_estimate(input, chain, target, normalize, None)
+}
+
+/// As [`master`], with an estimate of the input's loudness given before the analysis.
+pub fn master_with_estimate(
+    input: &[[f32; 2]],
+    chain: &ChainConfig,
+    target: &Target,
+    normalize: bool,
+    estimate_lufs: Option<f64>,
+) -> (Vec<[f32; 2]>, Mastering<2>) {
     let mut job = Mastering::<2>::new(chain, target, FS, normalize).unwrap();
+    if let Some(l) = estimate_lufs {
+        job.set_input_estimate(l).unwrap();
+    }
     loop {
         match job.pass() {
             Pass::Analyze | Pass::Model => {

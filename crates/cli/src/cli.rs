@@ -35,10 +35,12 @@ pub enum Command {
     /// peak, PLR, stereo correlation, DC offset, clipping, and the problems they show. One report per file, as a table or (--json) one JSON object per line. Readings of
     /// silence (minus infinity) are null in JSON. Mono to 8 channels.
     Analyze(AnalyzeArgs),
-    /// Master files to a loudness target (two passes plus a model pass, streaming).
+    /// Master files to a loudness target (two passes, streaming).
     ///
     /// The preset's chain (or --chain), then a true-peak limiter whose input gain is solved so
-    /// the output meets the target within 0.1 LU, its true peak at or under the ceiling.
+    /// the output meets the target within 0.1 LU, its true peak at or under the ceiling. The
+    /// input is read twice: an analysis (which also models the limiter) and a render; the
+    /// compressor presets first sample about 4 % of the file to set the input trim.
     ///
     /// The output keeps the input's sample rate, channel count and exact length (latency
     /// compensated: output frame n is input frame n) unless --sample-rate resamples. Mono or

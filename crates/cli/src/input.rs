@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{self, CodecType, Decoder, DecoderOptions};
 use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
 use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
@@ -605,6 +605,37 @@ impl AudioReader {
         }
         self.frames_read += (samples.len() / ch) as u64;
         Ok(Some(samples))
+    }
+
+    /// Moves to about `seconds` into the stream (a coarse seek: the position reached may be
+    /// a little before or after) and returns the frame reached. Later blocks continue from
+    /// there; the end-of-stream checks (truncation) stay meaningful only for a reader that
+    /// never seeked, so a seeked reader is for sampling (the mastering pre-scan), not for
+    /// passes.
+    ///
+    /// # Errors
+    /// The container cannot seek there, or the decoder failed.
+    pub fn seek_seconds(&mut self, seconds: f64) -> Result<u64> {
+        let track_id = self.track_id;
+        let got = catch_unwind(AssertUnwindSafe(|| {
+            self.format.seek(
+                SeekMode::Coarse,
+                SeekTo::Time {
+                    time: seconds.max(0.0).into(),
+                    track_id: Some(track_id),
+                },
+            )
+        }));
+        match got {
+            Ok(Ok(to)) => {
+                self.decoder.reset();
+                self.frames_read = to.actual_ts;
+                self.done = false;
+                Ok(to.actual_ts)
+            }
+            Ok(Err(e)) => Err(Failure::file(&self.path, explain(&e))),
+            Err(p) => Err(Failure::file(&self.path, panic_reason(p.as_ref()))),
+        }
     }
 
     /// Decodes the next non-empty packet into `self.buffer`; false at a complete end.

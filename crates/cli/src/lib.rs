@@ -36,6 +36,7 @@ pub mod master;
 pub mod output;
 pub mod pipeline;
 pub mod plot;
+pub mod prescan;
 pub mod process;
 pub mod report;
 pub mod resample;

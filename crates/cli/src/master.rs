@@ -1,7 +1,11 @@
 //! `lathe master`: the facade's two-pass-plus-model [`Mastering`] job over files, streaming.
 //!
-//! The input is read once per pass (analysis, model, render; a rare re-render reads it
-//! again), block by block, so memory does not depend on the file's length. The render pass
+//! The input is read once per pass, block by block, so memory does not depend on the file's
+//! length: the analysis (with the model) and the render; a rare re-render reads it again.
+//! For chains with level-dependent stages behind the input trim (the compressor presets) a
+//! sparse pre-scan (about 4 % of the file, [`crate::prescan`]) estimates the input's loudness
+//! first, so the trim is known during the analysis; without it (a short file, a length the
+//! header does not give) the job makes a model pass between analysis and render. The render pass
 //! writes into a temporary file beside the output which is renamed into place only when the
 //! job has met its target.
 
@@ -108,6 +112,15 @@ fn master_stream<const CH: usize>(
         Mastering::<CH>::new(&chain, &job.target, fs, job.normalize_input)
             .map_err(|e| chain_error(job, e))?,
     );
+    if mastering.wants_input_estimate() {
+        // A sparse pre-scan sets the trim, so the model runs during the analysis and the
+        // file is read twice (see `prescan`); without an estimate, the job takes a model pass.
+        if let Some(l) = crate::prescan::estimate_lufs::<CH>(&job.input) {
+            mastering
+                .set_input_estimate(l)
+                .map_err(|e| chain_error(job, e))?;
+        }
+    }
     let tap = || Tap::<CH>::new(fs).map_err(|e| Failure::file(&job.input, e));
     let mut tap_in = job.plot.as_ref().map(|_| tap()).transpose()?;
     let mut tap_out = None;

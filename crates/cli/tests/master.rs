@@ -538,3 +538,75 @@ fn an_interrupt_leaves_no_partial_or_temporary_file() {
         "the input is untouched"
     );
 }
+
+/// The compressor presets read the input twice: a sparse pre-scan (WAV and FLAC seek to
+/// 1 s excerpts) estimates the input loudness within the job's tolerance, the trim is set
+/// from it, and the report says so; the output still meets the target.
+#[test]
+fn compressor_presets_read_the_input_twice_after_a_pre_scan() {
+    let d = TempDir::new("prescan");
+    // A quiet first half and a loud second half: an estimate from the start alone would be
+    // far off.
+    let mut input = mix(32.0, -22.0, 5);
+    input.extend(mix(32.0, -8.0, 6));
+    let (exact, _) = measure(f64::from(RATE), &input);
+    let flat: Vec<f32> = input.iter().flatten().copied().collect();
+    let wav = d.join("in.wav");
+    write_stereo(&wav, RATE, Enc::I24, &input);
+    let flac = d.join("in.flac");
+    std::fs::write(&flac, flac_bytes(2, RATE, 24, &flat)).unwrap();
+    for (src, name) in [(&wav, "wav"), (&flac, "flac")] {
+        let estimate = lathe_cli::prescan::estimate_lufs::<2>(src).expect("an estimate");
+        eprintln!("{name}: estimate {estimate:.2} LUFS, exact {exact:.2}");
+        assert!(
+            (estimate - exact).abs() < 1.0,
+            "{name}: {estimate} vs {exact}"
+        );
+        let out = d.join(&format!("out-{name}.wav"));
+        let report = d.join(&format!("r-{name}.json"));
+        lathe([
+            "master",
+            src.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ])
+        .ok();
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let plan = &r["settings"]["plan"];
+        assert_eq!(plan["reads"], 2, "{name}: {plan}");
+        assert_eq!(
+            plan["input_estimate_lufs"].as_f64(),
+            Some(estimate),
+            "{name}"
+        );
+        let (spec, samples) = read_wav(&out);
+        assert_eq!(spec.bits_per_sample, 24);
+        let (lufs, tp) = measure(f64::from(RATE), &stereo(&samples));
+        assert!((lufs + 14.0).abs() <= 0.1, "{name}: {lufs} LUFS");
+        assert!(tp <= -1.0, "{name}: {tp} dBTP");
+    }
+    // Too short to sample: no estimate, and the job takes its model pass (three reads).
+    assert_eq!(lathe_cli::prescan::excerpt_count(40.0), 0);
+    assert_eq!(lathe_cli::prescan::excerpt_count(60.0), 12);
+    assert_eq!(lathe_cli::prescan::excerpt_count(3600.0), 144);
+    let short = d.join("short.wav");
+    write_stereo(&short, RATE, Enc::I24, &mix(8.0, -12.0, 9));
+    assert_eq!(lathe_cli::prescan::estimate_lufs::<2>(&short), None);
+    let report = d.join("r-short.json");
+    let out = d.join("out-short.wav");
+    lathe([
+        "master",
+        short.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ])
+    .ok();
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["settings"]["plan"]["reads"], 3);
+}
