@@ -144,15 +144,8 @@ pub struct Mastering<const CH: usize> {
     fed: bool,
     /// A model pass was made.
     model_pass: bool,
-    // Model pass.
-    pre: Option<MasteringChain<CH>>,
-    kweight: KWeighting<CH>,
-    peaks: TruePeakDetector<CH>,
-    model: Option<LimiterModel>,
-    scratch: Vec<[f32; CH]>,
-    peak_scratch: Vec<[f32; CH]>,
-    /// Per-frame K-weighted energies of the model pass's block.
-    energy_scratch: Vec<f64>,
+    /// The model (analysis or model pass) and the chain (render pass).
+    work: PassWork<CH>,
     // Render pass.
     gain_db: f64,
     slope: f64,
@@ -162,8 +155,105 @@ pub struct Mastering<const CH: usize> {
     curve: Vec<(f64, f64)>,
     predicted_lufs: f64,
     renders: u32,
-    render: Option<Compensated<MasteringChain<CH>>>,
     output: Option<Analyzer<CH>>,
+}
+
+/// The part of a [`Mastering`] job that processes the audio in order: the stages in front of
+/// the limiter and the limiter model while the input is fed, the whole chain while rendering.
+/// [`Mastering::split`] lends it beside the job's analyser, so that the two can run on two
+/// threads.
+#[derive(Debug)]
+pub struct PassWork<const CH: usize> {
+    // Model.
+    pre: Option<MasteringChain<CH>>,
+    kweight: KWeighting<CH>,
+    peaks: TruePeakDetector<CH>,
+    model: Option<LimiterModel>,
+    scratch: Vec<[f32; CH]>,
+    peak_scratch: Vec<[f32; CH]>,
+    /// Per-frame K-weighted energies of the model pass's block.
+    energy_scratch: Vec<f64>,
+    // Render.
+    render: Option<Compensated<MasteringChain<CH>>>,
+}
+
+/// A [`Mastering`] job lent in two parts for one pass (see [`Mastering::split`]).
+#[derive(Debug)]
+pub struct Split<'a, const CH: usize> {
+    /// The audio work, in order: [`PassWork::feed`] during the analysis and model passes,
+    /// [`PassWork::render`] and [`PassWork::finish`] during a render pass.
+    pub work: &'a mut PassWork<CH>,
+    /// The analyser that must see the same audio: the input's during the analysis pass (feed
+    /// it the input blocks), the output's during a render pass (feed it what
+    /// [`PassWork::render`] and [`PassWork::finish`] append); `None` in the model pass.
+    pub meter: Option<&'a mut Analyzer<CH>>,
+}
+
+/// Replaces non-finite samples by silence, into `out`.
+fn sanitise<const CH: usize>(block: &[[f32; CH]], out: &mut Vec<[f32; CH]>) {
+    out.clear();
+    out.extend(
+        block
+            .iter()
+            .map(|f| f.map(|s| if s.is_finite() { s } else { 0.0 })),
+    );
+}
+
+impl<const CH: usize> PassWork<CH> {
+    fn new(
+        sample_rate: f64,
+        pre: Option<MasteringChain<CH>>,
+        model: Option<LimiterModel>,
+    ) -> Result<Self> {
+        Ok(Self {
+            pre,
+            kweight: KWeighting::new(sample_rate)?,
+            peaks: TruePeakDetector::new(sample_rate),
+            model,
+            scratch: Vec::new(),
+            peak_scratch: Vec::new(),
+            energy_scratch: Vec::new(),
+            render: None,
+        })
+    }
+
+    /// Feeds input to the model, when the pass has one (the analysis pass of a job that
+    /// models during it, the model pass); does nothing otherwise.
+    pub fn feed(&mut self, block: &[[f32; CH]]) {
+        let (Some(pre), Some(model)) = (&mut self.pre, &mut self.model) else {
+            return;
+        };
+        sanitise(block, &mut self.scratch);
+        pre.process(&mut self.scratch);
+        // True peaks a block at a time (the detector's vectorised path, bit-identical to
+        // frame-by-frame pushes).
+        self.peak_scratch.resize(self.scratch.len(), [0.0; CH]);
+        self.peaks.push_block(&self.scratch, &mut self.peak_scratch);
+        self.energy_scratch.resize(self.scratch.len(), 0.0);
+        self.kweight
+            .frame_energies(&self.scratch, &mut self.energy_scratch);
+        for (p, &e) in self.peak_scratch.iter().zip(&self.energy_scratch) {
+            model.push(p.iter().fold(0.0f32, |a, &b| a.max(b)), e);
+        }
+    }
+
+    /// Renders a block during a render pass, appending aligned output to `out` (does nothing
+    /// outside one).
+    pub fn render(&mut self, input: &[[f32; CH]], out: &mut Vec<[f32; CH]>) {
+        let Some(r) = &mut self.render else {
+            return;
+        };
+        sanitise(input, &mut self.scratch);
+        r.render(&self.scratch, out);
+    }
+
+    /// Appends the last output frames of a render pass (so output length equals input
+    /// length).
+    pub fn finish(&mut self, out: &mut Vec<[f32; CH]>) {
+        if let Some(r) = &mut self.render {
+            r.finish(out);
+        }
+    }
 }
 
 /// Puts a limiter at the target ceiling and a gain stage in front of it; returns the indices
@@ -277,20 +367,13 @@ impl<const CH: usize> Mastering<CH> {
             estimate: None,
             fed: false,
             model_pass: false,
-            pre,
-            kweight: KWeighting::new(sample_rate)?,
-            peaks: TruePeakDetector::new(sample_rate),
-            model,
-            scratch: Vec::new(),
-            peak_scratch: Vec::new(),
-            energy_scratch: Vec::new(),
+            work: PassWork::new(sample_rate, pre, model)?,
             gain_db: 0.0,
             slope: 1.0,
             last_point: None,
             curve: Vec::new(),
             predicted_lufs: f64::NAN,
             renders: 0,
-            render: None,
             output: None,
         })
     }
@@ -322,44 +405,34 @@ impl<const CH: usize> Mastering<CH> {
 
     /// Feeds input during [`Pass::Analyze`] and [`Pass::Model`] (ignored otherwise).
     pub fn feed(&mut self, block: &[[f32; CH]]) {
-        match self.pass {
-            Pass::Analyze => {
-                self.fed = true;
-                self.input.process(block);
-                if self.early_model || self.estimate.is_some() {
-                    self.feed_model(block);
-                }
-            }
-            Pass::Model => self.feed_model(block),
-            _ => {}
+        if !matches!(self.pass, Pass::Analyze | Pass::Model) {
+            return;
         }
+        let Split { work, meter } = self.split();
+        if let Some(m) = meter {
+            m.process(block);
+        }
+        work.feed(block);
     }
 
-    /// The signal that reaches the limiter, summarised into the model.
-    fn feed_model(&mut self, block: &[[f32; CH]]) {
-        {
-            {
-                let (Some(pre), Some(model)) = (&mut self.pre, &mut self.model) else {
-                    return;
-                };
-                self.scratch.clear();
-                self.scratch.extend(
-                    block
-                        .iter()
-                        .map(|f| f.map(|s| if s.is_finite() { s } else { 0.0 })),
-                );
-                pre.process(&mut self.scratch);
-                // True peaks a block at a time (the detector's vectorised path, bit-identical
-                // to frame-by-frame pushes).
-                self.peak_scratch.resize(self.scratch.len(), [0.0; CH]);
-                self.peaks.push_block(&self.scratch, &mut self.peak_scratch);
-                self.energy_scratch.resize(self.scratch.len(), 0.0);
-                self.kweight
-                    .frame_energies(&self.scratch, &mut self.energy_scratch);
-                for (p, &e) in self.peak_scratch.iter().zip(&self.energy_scratch) {
-                    model.push(p.iter().fold(0.0f32, |a, &b| a.max(b)), e);
-                }
+    /// Lends the job for the current pass as two parts that may run on two threads: the
+    /// audio work ([`PassWork`]) and the analyser that must see the same audio (the input's
+    /// while analysing, the output's while rendering). Feeding both parts the same blocks in
+    /// order is exactly [`feed`](Self::feed) (analysis and model passes), or
+    /// [`render`](Self::render) and [`finish`](Self::finish) (render pass); end the pass
+    /// with [`end_pass`](Self::end_pass) or [`end_render`](Self::end_render) as usual.
+    pub fn split(&mut self) -> Split<'_, CH> {
+        let meter = match self.pass {
+            Pass::Analyze => {
+                self.fed = true;
+                Some(&mut self.input)
             }
+            Pass::Render => self.output.as_mut(),
+            Pass::Model | Pass::Done => None,
+        };
+        Split {
+            work: &mut self.work,
+            meter,
         }
     }
 
@@ -399,8 +472,8 @@ impl<const CH: usize> Mastering<CH> {
                     .map(|k| centre - 10.0 + 0.5 * f64::from(k))
                     .collect();
                 self.start_model(&grid)?;
-                self.kweight.reset();
-                self.peaks.reset();
+                self.work.kweight.reset();
+                self.work.peaks.reset();
                 self.pass = Pass::Model;
                 self.model_pass = true;
                 Ok(())
@@ -425,12 +498,12 @@ impl<const CH: usize> Mastering<CH> {
     /// model over `grid` (gains in front of the limiter, dB).
     fn start_model(&mut self, grid: &[f64]) -> Result<()> {
         let pre = ChainConfig::new(self.chain.stages[..self.gain_index].to_vec());
-        self.pre = Some(MasteringChain::<CH>::from_config(
+        self.work.pre = Some(MasteringChain::<CH>::from_config(
             &pre,
             self.sample_rate,
             MAX_BLOCK,
         )?);
-        self.model = Some(Self::model(
+        self.work.model = Some(Self::model(
             &self.chain,
             self.limiter_index,
             self.sample_rate,
@@ -487,7 +560,11 @@ impl<const CH: usize> Mastering<CH> {
     /// model's gains are `offset_db` plus that gain.
     fn finish_model(&mut self, offset_db: f64) -> Result<()> {
         {
-            let mut model = self.model.take().ok_or(Error::Order("model missing"))?;
+            let mut model = self
+                .work
+                .model
+                .take()
+                .ok_or(Error::Order("model missing"))?;
             model.finish();
             let (gain, slope) = model
                 .solve_absolute(self.target.integrated_lufs)
@@ -504,7 +581,7 @@ impl<const CH: usize> Mastering<CH> {
                 .map(|(g, l)| (g - offset_db - c0, l - c0))
                 .collect();
             self.predicted_lufs = self.target.integrated_lufs;
-            self.pre = None;
+            self.work.pre = None;
             self.start_render()?;
             Ok(())
         }
@@ -515,7 +592,7 @@ impl<const CH: usize> Mastering<CH> {
             g.gain_db = self.gain_db.clamp(-96.0, 48.0);
         }
         let chain = MasteringChain::<CH>::from_config(&self.chain, self.sample_rate, MAX_BLOCK)?;
-        self.render = Some(Compensated::new(chain));
+        self.work.render = Some(Compensated::new(chain));
         self.output = Some(Analyzer::new(self.sample_rate)?);
         self.renders += 1;
         self.pass = Pass::Render;
@@ -524,28 +601,22 @@ impl<const CH: usize> Mastering<CH> {
 
     /// Renders a block during [`Pass::Render`], appending aligned output to `out`.
     pub fn render(&mut self, input: &[[f32; CH]], out: &mut Vec<[f32; CH]>) {
-        let (Some(r), Some(a)) = (&mut self.render, &mut self.output) else {
-            return;
-        };
         let start = out.len();
-        self.scratch.clear();
-        self.scratch.extend(
-            input
-                .iter()
-                .map(|f| f.map(|s| if s.is_finite() { s } else { 0.0 })),
-        );
-        r.render(&self.scratch, out);
-        a.process(&out[start..]);
+        let Split { work, meter } = self.split();
+        work.render(input, out);
+        if let Some(m) = meter {
+            m.process(&out[start..]);
+        }
     }
 
     /// Appends the last output frames (so output length equals input length).
     pub fn finish(&mut self, out: &mut Vec<[f32; CH]>) {
-        let (Some(r), Some(a)) = (&mut self.render, &mut self.output) else {
-            return;
-        };
         let start = out.len();
-        r.finish(out);
-        a.process(&out[start..]);
+        let Split { work, meter } = self.split();
+        work.finish(out);
+        if let Some(m) = meter {
+            m.process(&out[start..]);
+        }
     }
 
     /// Checks the rendered output against the target. On a miss (more than
@@ -636,7 +707,8 @@ impl<const CH: usize> Mastering<CH> {
 
     /// Latency of the rendering chain in frames (compensated in the output).
     pub fn latency(&self) -> usize {
-        self.render
+        self.work
+            .render
             .as_ref()
             .map_or(0, |r| Processor::<CH>::latency(r.inner()))
     }

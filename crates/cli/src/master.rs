@@ -17,12 +17,12 @@ use crate::common::{
 use crate::error::{Failure, Result};
 use crate::input::{FrameReader, InputInfo};
 use crate::output::{check_outputs, check_wav_name, OutputFile, SampleFormat};
-use crate::pipeline::{Prefetched, WriteBehind};
+use crate::pipeline::{Beside, Prefetched, WriteBehind};
 use crate::plot::{self, Plot, Series};
 use crate::report::ReportJson;
 use crate::tap::Tap;
 use crate::with_mono_or_stereo;
-use lathe::master::RenderOutcome;
+use lathe::master::{RenderOutcome, Split};
 use lathe::{AnalysisReport, ChainConfig, Mastering, MasteringPlan, Pass, Target};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -147,16 +147,30 @@ fn master_stream<const CH: usize>(
                     frames_in.or(info.frames.filter(|_| job.sample_rate.is_none())),
                 );
                 let mut count = 0u64;
-                while let Some(block) = reader.next_frames()? {
-                    for chunk in block.chunks(BLOCK) {
-                        mastering.feed(chunk);
-                        if let (true, Some(t)) = (analyse, tap_in.as_mut()) {
-                            t.feed(chunk);
+                // The input analysis (and the plot's recording) runs beside the model.
+                let Split { work, meter } = mastering.split();
+                let mut tap = tap_in.as_mut().filter(|_| analyse);
+                std::thread::scope(|s| -> Result<()> {
+                    let mut beside = meter.map(|m| {
+                        Beside::<CH>::spawn(s, move |b: &[[f32; CH]]| {
+                            m.process(b);
+                            if let Some(t) = tap.as_deref_mut() {
+                                t.feed(b);
+                            }
+                        })
+                    });
+                    while let Some(block) = reader.next_frames()? {
+                        if let Some(b) = beside.as_mut() {
+                            b.send(block);
                         }
+                        for chunk in block.chunks(BLOCK) {
+                            work.feed(chunk);
+                        }
+                        count += block.len() as u64;
+                        bar.inc(block.len() as u64);
                     }
-                    count += block.len() as u64;
-                    bar.inc(block.len() as u64);
-                }
+                    beside.map_or(Ok(()), Beside::finish)
+                })?;
                 bar.finish_and_clear();
                 if *frames_in.get_or_insert(count) != count {
                     return Err(changed());
@@ -176,23 +190,37 @@ fn master_stream<const CH: usize>(
                 tap_out = job.plot.as_ref().map(|_| tap()).transpose()?;
                 let bar = progress.bar(&name, "render", frames_in);
                 let mut out: Vec<[f32; CH]> = Vec::with_capacity(2 * BLOCK);
-                while let Some(block) = reader.next_frames()? {
-                    for chunk in block.chunks(BLOCK) {
-                        out.clear();
-                        mastering.render(chunk, &mut out);
-                        sink.write(&out)?;
-                        if let Some(t) = tap_out.as_mut() {
-                            t.feed(&out);
+                // The output analysis (and the plot's recording) runs beside the chain.
+                let Split { work, meter } = mastering.split();
+                let mut tap = tap_out.as_mut();
+                std::thread::scope(|s| -> Result<()> {
+                    let mut beside = meter.map(|m| {
+                        Beside::<CH>::spawn(s, move |b: &[[f32; CH]]| {
+                            m.process(b);
+                            if let Some(t) = tap.as_deref_mut() {
+                                t.feed(b);
+                            }
+                        })
+                    });
+                    let mut emit = |out: &[[f32; CH]]| -> Result<()> {
+                        if let Some(b) = beside.as_mut() {
+                            b.send(out);
                         }
+                        sink.write(out)
+                    };
+                    while let Some(block) = reader.next_frames()? {
+                        for chunk in block.chunks(BLOCK) {
+                            out.clear();
+                            work.render(chunk, &mut out);
+                            emit(&out)?;
+                        }
+                        bar.inc(block.len() as u64);
                     }
-                    bar.inc(block.len() as u64);
-                }
-                out.clear();
-                mastering.finish(&mut out);
-                sink.write(&out)?;
-                if let Some(t) = tap_out.as_mut() {
-                    t.feed(&out);
-                }
+                    out.clear();
+                    work.finish(&mut out);
+                    emit(&out)?;
+                    beside.map_or(Ok(()), Beside::finish)
+                })?;
                 bar.finish_and_clear();
                 if Some(sink.frames()) != frames_in {
                     return Err(changed());

@@ -1,12 +1,12 @@
-//! Decoding ahead and writing behind on their own threads, so that file work overlaps the
-//! DSP (which runs on the caller's thread). Channels are bounded and buffers are recycled, so
-//! memory stays fixed whatever the length of the file.
+//! Decoding ahead, writing behind and measuring beside on their own threads, so that file
+//! work and analysis overlap the DSP (which runs on the caller's thread). Channels are
+//! bounded and buffers are recycled, so memory stays fixed whatever the length of the file.
 
 use crate::error::{Failure, Result};
 use crate::input::FrameReader;
 use crate::output::WavSink;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::thread::JoinHandle;
+use std::thread::{JoinHandle, Scope, ScopedJoinHandle};
 
 /// Frames gathered before a block is handed over.
 const BATCH: usize = 8192;
@@ -215,6 +215,85 @@ impl<const CH: usize> Drop for WriteBehind<CH> {
     }
 }
 
+/// A consumer of blocks running beside the caller on a scoped thread: [`send`](Beside::send)
+/// hands it a copy of each block, in order (a measurement that needs the same audio as the
+/// caller's DSP, e.g. the mastering job's analyser, [`lathe::master::Split`]).
+pub struct Beside<'scope, const CH: usize> {
+    tx: Option<SyncSender<Vec<[f32; CH]>>>,
+    spare: Receiver<Vec<[f32; CH]>>,
+    pending: Vec<[f32; CH]>,
+    handle: Option<ScopedJoinHandle<'scope, ()>>,
+}
+
+impl<'scope, const CH: usize> Beside<'scope, CH> {
+    /// Starts `consume` on a thread of `scope`.
+    pub fn spawn<'env, F>(scope: &'scope Scope<'scope, 'env>, mut consume: F) -> Self
+    where
+        F: FnMut(&[[f32; CH]]) + Send + 'scope,
+    {
+        let (tx, rx) = sync_channel::<Vec<[f32; CH]>>(DEPTH);
+        let (give_back, spare) = sync_channel::<Vec<[f32; CH]>>(DEPTH + 2);
+        let handle = scope.spawn(move || {
+            for block in rx {
+                consume(&block);
+                let _ = give_back.try_send(block);
+            }
+        });
+        Self {
+            tx: Some(tx),
+            spare,
+            pending: Vec::with_capacity(2 * BATCH),
+            handle: Some(handle),
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let next = self
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(2 * BATCH));
+        let block = std::mem::replace(&mut self.pending, next);
+        self.pending.clear();
+        if let Some(tx) = &self.tx {
+            // A closed channel means the consumer panicked: `finish` reports it.
+            let _ = tx.send(block);
+        }
+    }
+
+    /// Queues a copy of `frames` for the consumer.
+    pub fn send(&mut self, frames: &[[f32; CH]]) {
+        self.pending.extend_from_slice(frames);
+        if self.pending.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    /// Hands over what is queued and waits until the consumer has seen everything.
+    ///
+    /// # Errors
+    /// The consumer's thread panicked.
+    pub fn finish(mut self) -> Result<()> {
+        self.flush();
+        drop(self.tx.take());
+        match self.handle.take().map(ScopedJoinHandle::join) {
+            Some(Err(_)) => Err(Failure::general(
+                "the measuring thread stopped unexpectedly",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<const CH: usize> Drop for Beside<'_, CH> {
+    fn drop(&mut self) {
+        // Closing the channel ends the consumer; the scope joins it.
+        drop(self.tx.take());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +376,21 @@ mod tests {
         let mut p = Prefetched::<2>::new(FrameReader::new(Box::new(src)));
         p.next_frames().unwrap();
         drop(p);
+    }
+
+    #[test]
+    fn beside_sees_every_frame_in_order() {
+        let mut seen = Vec::new();
+        std::thread::scope(|s| {
+            let mut b = Beside::<2>::spawn(s, |f: &[[f32; 2]]| seen.extend_from_slice(f));
+            for k in 0..1000 {
+                let block: Vec<[f32; 2]> = (0..37).map(|i| [(k * 37 + i) as f32, 0.0]).collect();
+                b.send(&block);
+            }
+            b.finish().unwrap();
+        });
+        assert_eq!(seen.len(), 37_000);
+        assert!(seen.iter().enumerate().all(|(i, f)| f[0] == i as f32));
     }
 
     #[test]
