@@ -629,6 +629,17 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
     }
 }
 
+/// True when some sample of `x` is NaN or infinite: the magnitude bits of a non-finite `f32`
+/// are above those of the largest finite one. Integer compare-ors, so the scan vectorises to
+/// three operations per four samples.
+#[inline]
+fn any_non_finite(x: &[f32]) -> bool {
+    const MAX_FINITE: i32 = 0x7f7f_ffff;
+    x.iter().fold(0i32, |bad, s| {
+        bad | i32::from((s.to_bits() & 0x7fff_ffff) as i32 > MAX_FINITE)
+    }) != 0
+}
+
 impl<const CH: usize, const N: usize> Processor<CH> for ParametricEq<CH, N> {
     /// Validates every enabled band at `spec.sample_rate`, redesigns all bands for it and
     /// clears the state (smoothing jumps to the targets).
@@ -673,11 +684,7 @@ impl<const CH: usize, const N: usize> Processor<CH> for ParametricEq<CH, N> {
         self.running = true;
         // Non-finite input is silence (see the type docs): it never reaches the filter state.
         // (A branch-free scan first: it vectorises, and the replacement almost never runs.)
-        let non_finite = frames
-            .iter()
-            .flatten()
-            .fold(false, |bad, s| bad | !s.is_finite());
-        if non_finite {
+        if any_non_finite(frames.as_flattened()) {
             for s in frames.iter_mut().flatten() {
                 *s = if s.is_finite() { *s } else { 0.0 };
             }
@@ -698,6 +705,35 @@ impl<const CH: usize, const N: usize> Processor<CH> for ParametricEq<CH, N> {
         if !rest.is_empty() {
             self.process_still(rest);
             self.pos += rest.len() as u64;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::any_non_finite;
+
+    #[test]
+    fn the_scan_finds_exactly_the_non_finite_samples() {
+        let finite = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            f32::MAX,
+            f32::MIN,
+            f32::MIN_POSITIVE,
+            1e-45,
+            -1e-45,
+        ];
+        assert!(!any_non_finite(&finite));
+        assert!(!any_non_finite(&[]));
+        for bad in [f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            for at in [0, 4, 8] {
+                let mut x = finite;
+                x[at] = bad;
+                assert!(any_non_finite(&x), "{bad} at {at}");
+            }
         }
     }
 }
