@@ -48,11 +48,15 @@ use model::LimiterModel;
 pub const TOLERANCE_LU: f64 = 0.05;
 /// Margin kept between the limiter's ceiling and the target ceiling, in dB.
 pub const CEILING_MARGIN_DB: f64 = 0.05;
+/// Spacing of the model's candidate gains, dB. Between candidates the model's curve is
+/// interpolated linearly; against half-dB steps, 1 dB steps changed the first render's miss by
+/// at most 0.02 LU in the mastering tests (smaller, as often as larger), for half the work.
+const GRID_STEP_DB: f64 = 1.0;
 /// Lowest total gain (trim plus gain, dB) of the model's grid when it runs during the analysis
-/// pass, and its number of half-dB steps: -30 ..= +80 dB covers every input the absolute gate
-/// lets through pushed to any target.
+/// pass, and its number of steps: -30 ..= +80 dB covers every input the absolute gate lets
+/// through pushed to any target.
 const EARLY_GRID_LOW_DB: f64 = -30.0;
-const EARLY_GRID_STEPS: u32 = 220;
+const EARLY_GRID_STEPS: u32 = 110;
 
 /// Largest difference, dB, between the trim set from an input estimate
 /// ([`Mastering::set_input_estimate`]) and the exact trim the analysis finds (target minus
@@ -62,9 +66,19 @@ const EARLY_GRID_STEPS: u32 = 220;
 pub const TRIM_ESTIMATE_TOLERANCE_DB: f64 = 1.5;
 /// The model's grid of gains in front of the limiter when it runs during the analysis on an
 /// estimate-trimmed signal (which then sits within a few dB of the target): lowest gain, dB,
-/// and its number of half-dB steps (-20 ..= +40 dB).
+/// and its number of steps (-20 ..= +40 dB).
 const ESTIMATE_GRID_LOW_DB: f64 = -20.0;
-const ESTIMATE_GRID_STEPS: u32 = 120;
+const ESTIMATE_GRID_STEPS: u32 = 60;
+/// The model pass's grid: its number of steps from 10 dB under the gain that would put the
+/// unlimited signal on the target (-10 ..= +20 dB around it).
+const MODEL_GRID_STEPS: u32 = 30;
+
+/// `steps + 1` candidate gains from `low_db`, [`GRID_STEP_DB`] apart.
+fn grid(low_db: f64, steps: u32) -> Vec<f64> {
+    (0..=steps)
+        .map(|k| low_db + GRID_STEP_DB * f64::from(k))
+        .collect()
+}
 
 /// Most render passes a job makes.
 pub const MAX_RENDERS: u32 = 4;
@@ -232,9 +246,7 @@ impl<const CH: usize> PassWork<CH> {
         self.energy_scratch.resize(self.scratch.len(), 0.0);
         self.kweight
             .frame_energies(&self.scratch, &mut self.energy_scratch);
-        for (p, &e) in self.peak_scratch.iter().zip(&self.energy_scratch) {
-            model.push(p.iter().fold(0.0f32, |a, &b| a.max(b)), e);
-        }
+        model.push_block(&self.peak_scratch, &self.energy_scratch);
     }
 
     /// Renders a block during a render pass, appending aligned output to `out` (does nothing
@@ -343,9 +355,7 @@ impl<const CH: usize> Mastering<CH> {
         let (pre, model) = if early_model {
             let pre = ChainConfig::new(chain.stages[..gain_index].to_vec());
             let pre = MasteringChain::<CH>::from_config(&pre, sample_rate, MAX_BLOCK)?;
-            let grid: Vec<f64> = (0..=EARLY_GRID_STEPS)
-                .map(|k| EARLY_GRID_LOW_DB + 0.5 * f64::from(k))
-                .collect();
+            let grid = grid(EARLY_GRID_LOW_DB, EARLY_GRID_STEPS);
             (
                 Some(pre),
                 Some(Self::model(&chain, limiter_index, sample_rate, &grid)?),
@@ -468,9 +478,7 @@ impl<const CH: usize> Mastering<CH> {
                 }
                 self.set_trim(exact_trim);
                 let centre = self.target.integrated_lufs - (l_in + self.trim_db);
-                let grid: Vec<f64> = (0..=60)
-                    .map(|k| centre - 10.0 + 0.5 * f64::from(k))
-                    .collect();
+                let grid = grid(centre - 10.0, MODEL_GRID_STEPS);
                 self.start_model(&grid)?;
                 self.work.kweight.reset();
                 self.work.peaks.reset();
@@ -548,9 +556,7 @@ impl<const CH: usize> Mastering<CH> {
             return Ok(false);
         }
         self.set_trim(self.target.integrated_lufs - input_lufs);
-        let grid: Vec<f64> = (0..=ESTIMATE_GRID_STEPS)
-            .map(|k| ESTIMATE_GRID_LOW_DB + 0.5 * f64::from(k))
-            .collect();
+        let grid = grid(ESTIMATE_GRID_LOW_DB, ESTIMATE_GRID_STEPS);
         self.start_model(&grid)?;
         self.estimate = Some(input_lufs);
         Ok(true)

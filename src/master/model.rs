@@ -189,7 +189,10 @@ pub struct LimiterModel {
     chunks_seen: usize,
     // Current chunk.
     chunk_peak: f64,
-    chunk_energy: f64,
+    /// The chunk's energy in four partial sums, by frame position in the chunk modulo 4 (so
+    /// the additions do not wait on each other, and the sum does not depend on how the
+    /// frames were split into blocks).
+    chunk_energy: [f64; 4],
     chunk_len: usize,
     // Current 100 ms sub-block.
     sub_len: usize,
@@ -222,7 +225,7 @@ impl LimiterModel {
             ring_pos: 0,
             chunks_seen: 0,
             chunk_peak: 0.0,
-            chunk_energy: 0.0,
+            chunk_energy: [0.0; 4],
             chunk_len: 0,
             sub_len: (sample_rate * 0.1).round() as usize,
             sub_frames: 0,
@@ -231,19 +234,54 @@ impl LimiterModel {
     }
 
     /// Feeds one frame: its true peak (linear, max over channels) and its K-weighted,
-    /// channel-weighted energy (sum of `G_i * z_i^2`, BS.1770-4 §2).
+    /// channel-weighted energy (sum of `G_i * z_i^2`, BS.1770-4 §2). The same as
+    /// [`push_block`](Self::push_block) with one frame.
     #[inline]
     pub fn push(&mut self, true_peak: f32, k_energy: f64) {
-        self.chunk_peak = self.chunk_peak.max(f64::from(true_peak));
-        self.chunk_energy += k_energy;
-        self.chunk_len += 1;
-        self.sub_frames += 1;
-        let sub_end = self.sub_frames == self.sub_len;
-        if self.chunk_len == CHUNK || sub_end {
-            self.flush_chunk();
-        }
-        if sub_end {
-            self.end_sub_block();
+        self.push_block(&[[true_peak]], &[k_energy]);
+    }
+
+    /// Feeds a block of frames: per frame, the true peak of each channel (linear) and the
+    /// K-weighted, channel-weighted energy (BS.1770-4 §2). The result does not depend on how
+    /// the frames are split into blocks.
+    pub fn push_block<const CH: usize>(&mut self, true_peaks: &[[f32; CH]], k_energies: &[f64]) {
+        let n = true_peaks.len().min(k_energies.len());
+        let mut i = 0;
+        while i < n {
+            let take = (CHUNK - self.chunk_len)
+                .min(self.sub_len - self.sub_frames)
+                .min(n - i);
+            let m = true_peaks[i..i + take]
+                .iter()
+                .flatten()
+                .fold(0.0f32, |m, &v| if v > m { v } else { m });
+            self.chunk_peak = self.chunk_peak.max(f64::from(m));
+            let mut e = &k_energies[i..i + take];
+            let mut lane = self.chunk_len % 4;
+            while lane != 0 && !e.is_empty() {
+                self.chunk_energy[lane] += e[0];
+                e = &e[1..];
+                lane = (lane + 1) % 4;
+            }
+            let mut quads = e.chunks_exact(4);
+            for q in &mut quads {
+                for (acc, &v) in self.chunk_energy.iter_mut().zip(q) {
+                    *acc += v;
+                }
+            }
+            for (acc, &v) in self.chunk_energy.iter_mut().zip(quads.remainder()) {
+                *acc += v;
+            }
+            self.chunk_len += take;
+            self.sub_frames += take;
+            i += take;
+            let sub_end = self.sub_frames == self.sub_len;
+            if self.chunk_len == CHUNK || sub_end {
+                self.flush_chunk();
+            }
+            if sub_end {
+                self.end_sub_block();
+            }
         }
     }
 
@@ -252,11 +290,12 @@ impl LimiterModel {
         // leaving chunk is attenuated for every peak up to `hold_chunks` chunks later.
         let len = self.ring_peak.len();
         self.ring_peak[self.ring_pos] = self.chunk_peak;
-        self.ring_energy[self.ring_pos] = self.chunk_energy;
+        let [a, b, c, d] = self.chunk_energy;
+        self.ring_energy[self.ring_pos] = (a + b) + (c + d);
         self.ring_pos = (self.ring_pos + 1) % len;
         self.chunks_seen += 1;
         self.chunk_peak = 0.0;
-        self.chunk_energy = 0.0;
+        self.chunk_energy = [0.0; 4];
         self.chunk_len = 0;
         if self.chunks_seen <= self.hold_chunks {
             return;
