@@ -541,8 +541,9 @@ impl<const CH: usize> Mastering<CH> {
     /// a file (a few percent of it, spread over its length) is a good source; `lathe master`
     /// uses one.
     ///
-    /// Returns whether the estimate was taken (false when [`wants_input_estimate`]
-    /// (Self::wants_input_estimate) is false or the estimate is not finite).
+    /// Returns whether the estimate was taken: false when
+    /// [`wants_input_estimate`](Self::wants_input_estimate) is false or the estimate is not
+    /// finite.
     ///
     /// # Errors
     /// [`Error::Order`] once input has been fed; chain errors while building the model.
