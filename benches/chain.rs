@@ -1,10 +1,13 @@
-//! The whole mastering strip and each stage alone, stereo 48 kHz.
+//! The whole mastering strip and each stage alone, stereo 48 kHz; and the passes of a
+//! mastering job against a plain analysis and a plain render.
 //!
 //! Target: the full `streaming` preset at 20 ns per stereo frame or less.
 
+use criterion::BatchSize;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use lathe::config::*;
-use lathe::{ChainConfig, MasteringChain, Preset, Target};
+use lathe::master::Split;
+use lathe::{Analyzer, ChainConfig, Mastering, MasteringChain, Pass, Preset, Target};
 use lathe_core::Processor;
 use std::hint::black_box;
 
@@ -128,9 +131,104 @@ fn chain(c: &mut Criterion) {
     bench_chain(c, "chain/stage stereo 48k", stages);
 }
 
+/// The passes of a `streaming` job on 10 s of music (about -20 LUFS, mastered to -14), with
+/// the input's loudness estimate given (so the model runs during the analysis), against a
+/// plain analysis and a plain render of the same chain. Per frame of input.
+fn passes(c: &mut Criterion) {
+    let frames = 480_000;
+    let audio = lathe_testkit::signals::music_like(FS, frames as f64 / FS, -8.0, 3);
+    let target = Target::by_name("spotify").expect("built-in target");
+    let chain = Preset::Streaming.chain(&target);
+    let estimate = {
+        let mut a = Analyzer::<2>::new(FS).expect("valid rate");
+        a.process(&audio);
+        a.report(None).integrated_lufs
+    };
+    let job = || {
+        let mut j = Mastering::<2>::new(&chain, &target, FS, true).expect("valid chain");
+        j.set_input_estimate(estimate).expect("before the analysis");
+        j
+    };
+    let rendering = || {
+        let mut j = job();
+        for b in audio.chunks(4096) {
+            j.feed(b);
+        }
+        j.end_pass().expect("audible input");
+        assert_eq!(j.pass(), Pass::Render);
+        j
+    };
+    let mut group = c.benchmark_group("master/passes stereo 48k");
+    group.throughput(Throughput::Elements(frames as u64));
+    group.bench_function("analysis alone", |b| {
+        b.iter_batched_ref(
+            || Analyzer::<2>::new(FS).expect("valid rate"),
+            |a| {
+                for blk in audio.chunks(4096) {
+                    a.process(blk);
+                }
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("analysis pass (analysis + model, one thread)", |b| {
+        b.iter_batched_ref(
+            job,
+            |j| {
+                for blk in audio.chunks(4096) {
+                    j.feed(blk);
+                }
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("analysis pass, model part alone", |b| {
+        b.iter_batched_ref(
+            job,
+            |j| {
+                let Split { work, .. } = j.split();
+                for blk in audio.chunks(4096) {
+                    work.feed(blk);
+                }
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("render pass (chain + output analysis, one thread)", |b| {
+        b.iter_batched_ref(
+            rendering,
+            |j| {
+                let mut out = Vec::with_capacity(frames + 4096);
+                for blk in audio.chunks(4096) {
+                    j.render(blk, &mut out);
+                }
+                j.finish(&mut out);
+                black_box(&out);
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("render pass, chain alone", |b| {
+        b.iter_batched_ref(
+            rendering,
+            |j| {
+                let mut out = Vec::with_capacity(frames + 4096);
+                let Split { work, .. } = j.split();
+                for blk in audio.chunks(4096) {
+                    work.render(blk, &mut out);
+                }
+                work.finish(&mut out);
+                black_box(&out);
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(2)).warm_up_time(std::time::Duration::from_millis(500));
-    targets = chain
+    targets = chain, passes
 }
 criterion_main!(benches);
