@@ -1,9 +1,11 @@
-//! Master a stereo WAV to a platform target in two passes plus a model pass, streaming:
+//! Master a stereo WAV to a platform target in two passes (analysis with the limiter model,
+//! then render), streaming:
 //! `cargo run --release --example master_file -- IN.wav OUT.wav [TARGET]` (default target
 //! `spotify`: -14 LUFS, -1 dBTP).
 //!
 //! Without arguments it masters a synthesised mix into the system's temporary directory.
 
+use lathe::loudness::LoudnessMeter;
 use lathe::{Mastering, Pass, Preset, RenderOutcome, Target};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,9 +28,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let chain = Preset::Streaming.chain(&target);
     let mut job = Mastering::<2>::new(&chain, &target, fs, true)?;
+    // The preset's compressor sits behind the input trim: with an estimate of the input's
+    // loudness before the analysis, the model runs during it and the input is read twice (a
+    // file reader would take the excerpts with seeks). Without one, a model pass follows.
+    if job.wants_input_estimate() {
+        if let Some(lufs) = sparse_estimate(&input, fs) {
+            job.set_input_estimate(lufs)?;
+        }
+    }
     let output = loop {
         match job.pass() {
-            // Passes 1 and 2 only read the input (a file would be read from disk again).
+            // The analysis (and a model pass, if any) only read the input (a file would be
+            // read from disk again).
             Pass::Analyze | Pass::Model => {
                 input.chunks(4096).for_each(|b| job.feed(b));
                 job.end_pass()?;
@@ -72,11 +83,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         after.integrated_lufs, after.true_peak_dbtp, after.loudness_range_lu
     );
     println!(
-        "trim {:+.2} dB, gain into limiter {:+.2} dB, {} render pass(es)",
-        plan.trim_db, plan.gain_db, plan.renders
+        "trim {:+.2} dB, gain into limiter {:+.2} dB, {} render pass(es), input read {} times",
+        plan.trim_db, plan.gain_db, plan.renders, plan.reads
     );
     println!("wrote {out_path}");
     Ok(())
+}
+
+/// Integrated loudness (LUFS) of 1 s excerpts spread evenly over `input` (25 of them, or the
+/// whole input when it is shorter than that), merged as one measurement.
+fn sparse_estimate(input: &[[f32; 2]], fs: f64) -> Option<f64> {
+    let len = fs as usize;
+    let step = (input.len() / 25).max(len);
+    let mut total: Option<LoudnessMeter<2>> = None;
+    for start in (0..input.len()).step_by(step) {
+        let mut m = LoudnessMeter::<2>::new(fs).ok()?;
+        m.set_true_peak_enabled(false);
+        m.process(&input[start..(start + len).min(input.len())]);
+        match &mut total {
+            Some(t) => t.merge(&m).ok()?,
+            None => total = Some(m),
+        }
+    }
+    let l = total?.integrated_lufs();
+    l.is_finite().then_some(l)
 }
 
 /// Interleaved stereo frames and their sample rate in Hz.
