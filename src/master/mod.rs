@@ -41,6 +41,7 @@ use crate::report::AnalysisReport;
 use crate::stream::Compensated;
 use crate::targets::Target;
 use lathe_core::{ms_to_samples, Processor, TruePeakDetector};
+use lathe_dynamics::BassDetector;
 use lathe_loudness::KWeighting;
 use model::LimiterModel;
 
@@ -187,6 +188,9 @@ pub struct PassWork<const CH: usize> {
     peak_scratch: Vec<[f32; CH]>,
     /// Per-frame K-weighted energies of the model pass's block.
     energy_scratch: Vec<f64>,
+    /// The limiter's bass detector on the signal that reaches it, and its per-frame levels.
+    bass: BassDetector<CH>,
+    bass_scratch: Vec<f32>,
     // Render.
     render: Option<Compensated<MasteringChain<CH>>>,
 }
@@ -227,6 +231,8 @@ impl<const CH: usize> PassWork<CH> {
             scratch: Vec::new(),
             peak_scratch: Vec::new(),
             energy_scratch: Vec::new(),
+            bass: BassDetector::new(sample_rate)?,
+            bass_scratch: Vec::new(),
             render: None,
         })
     }
@@ -246,7 +252,10 @@ impl<const CH: usize> PassWork<CH> {
         self.energy_scratch.resize(self.scratch.len(), 0.0);
         self.kweight
             .frame_energies(&self.scratch, &mut self.energy_scratch);
-        model.push_block(&self.peak_scratch, &self.energy_scratch);
+        self.bass_scratch.clear();
+        self.bass_scratch
+            .extend(self.scratch.iter().map(|f| self.bass.push(f)));
+        model.push_block(&self.peak_scratch, &self.energy_scratch, &self.bass_scratch);
     }
 
     /// Renders a block during a render pass, appending aligned output to `out` (does nothing
@@ -409,6 +418,7 @@ impl<const CH: usize> Mastering<CH> {
             lim.ceiling_db,
             lookahead,
             lim.release_ms,
+            BassDetector::<1>::hold_frames(lookahead + 1, sample_rate),
             grid,
         ))
     }
@@ -482,6 +492,7 @@ impl<const CH: usize> Mastering<CH> {
                 self.start_model(&grid)?;
                 self.work.kweight.reset();
                 self.work.peaks.reset();
+                self.work.bass.reset();
                 self.pass = Pass::Model;
                 self.model_pass = true;
                 Ok(())

@@ -77,8 +77,9 @@ pub use curve::{CompressorCurve, ExpanderCurve};
 pub use detector::{Ballistics, DetectorKind, LevelDetector, ADAPTIVE_RELEASE_FACTOR};
 pub use expander::{Expander, ExpanderParams};
 pub use limiter::{
-    Limiter, LimiterParams, MasteringLimiter, BASS_DECIMATION, BASS_DETECTOR_HZ, BASS_HEADROOM,
-    BASS_HOLD_FACTOR, BASS_MIN_HOLD_MS, MASTERING_LIMITER_CAPACITY, TRUE_PEAK_MARGIN_DB,
+    BassDetector, Limiter, LimiterParams, MasteringLimiter, BASS_DECIMATION, BASS_DETECTOR_HZ,
+    BASS_HEADROOM, BASS_HOLD_FACTOR, BASS_MIN_HOLD_MS, MASTERING_LIMITER_CAPACITY,
+    TRUE_PEAK_MARGIN_DB,
 };
 pub use oversampling::Oversampler;
 pub use saturation::{Saturation, SaturationCurve, SaturationParams, BIAS_SCALE, DC_BLOCK_HZ};

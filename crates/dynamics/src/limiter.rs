@@ -96,6 +96,90 @@ impl LimiterParams {
     }
 }
 
+/// The limiter's bass detector (see [`Limiter`]): the mean of each group of
+/// [`BASS_DECIMATION`] frames goes through a 2nd-order Butterworth low-pass at
+/// [`BASS_DETECTOR_HZ`], and the largest absolute output over the channels, times
+/// [`BASS_HEADROOM`], is the level until the next group completes. Public so that a model of
+/// the limiter (the facade's mastering model) can follow it exactly.
+#[derive(Debug, Clone, Copy)]
+pub struct BassDetector<const CH: usize> {
+    lp: Biquad<CH>,
+    /// Sum of the current group, per channel.
+    sum: [f32; CH],
+    /// The level (times [`BASS_HEADROOM`]) from the last complete group.
+    level: f32,
+    /// Frames pushed since the reset (the groups and the denormal flushes follow it, not the
+    /// blocks).
+    frames: u32,
+}
+
+impl<const CH: usize> BassDetector<CH> {
+    /// A detector that reads 0 until prepared (`new`).
+    const IDLE: Self = Self {
+        lp: Biquad::new(lathe_core::biquad::Coeffs::IDENTITY),
+        sum: [0.0; CH],
+        level: 0.0,
+        frames: 0,
+    };
+
+    /// A detector for audio at `sample_rate` Hz.
+    ///
+    /// # Errors
+    /// A rate the low-pass cannot be designed for.
+    pub fn new(sample_rate: f64) -> Result<Self> {
+        let c = low_pass(
+            BASS_DETECTOR_HZ,
+            core::f64::consts::FRAC_1_SQRT_2,
+            sample_rate / BASS_DECIMATION as f64,
+        )?;
+        Ok(Self {
+            lp: Biquad::new(c),
+            ..Self::IDLE
+        })
+    }
+
+    /// Clears the state.
+    pub fn reset(&mut self) {
+        self.lp.reset();
+        self.sum = [0.0; CH];
+        self.level = 0.0;
+        self.frames = 0;
+    }
+
+    /// Pushes one frame and returns the level after it (linear, times [`BASS_HEADROOM`]).
+    #[inline(always)]
+    pub fn push(&mut self, frame: &[f32; CH]) -> f32 {
+        for (s, &v) in self.sum.iter_mut().zip(frame) {
+            *s += v;
+        }
+        self.frames = self.frames.wrapping_add(1);
+        // Groups of BASS_DECIMATION frames by the frame count (not the block), so block
+        // splits do not matter: their mean goes through the low-pass at the reduced rate.
+        if self.frames % BASS_DECIMATION as u32 == 0 {
+            let mut lp = 0.0f64;
+            for (ch, s) in self.sum.iter_mut().enumerate() {
+                let y = self
+                    .lp
+                    .tick(ch, f64::from(*s) * (1.0 / BASS_DECIMATION as f64));
+                let y = f64::from_bits(y.to_bits() & 0x7fff_ffff_ffff_ffff);
+                lp = if y > lp { y } else { lp };
+                *s = 0.0;
+            }
+            self.level = lp as f32 * BASS_HEADROOM;
+            if self.frames & 63 == 0 {
+                self.lp.flush();
+            }
+        }
+        self.level
+    }
+
+    /// Frames the limiter holds a bass peak for, with a lookahead window of `window` frames
+    /// at `sample_rate` Hz: `max(BASS_HOLD_FACTOR · window, BASS_MIN_HOLD_MS)`.
+    pub fn hold_frames(window: usize, sample_rate: f64) -> usize {
+        (BASS_HOLD_FACTOR * window).max(ms_to_samples(BASS_MIN_HOLD_MS, sample_rate))
+    }
+}
+
 /// Running maximum over the last `K` chunks of a fixed number of samples (the bass detector's
 /// long hold, amortised O(1) and independent of the block size).
 #[derive(Debug, Clone)]
@@ -335,17 +419,11 @@ pub struct Limiter<const CH: usize, const N: usize> {
     /// … the position in the current segment and its running maximum.
     seg_pos: usize,
     seg_prefix: u32,
-    bass_lp: Biquad<CH>,
-    /// Sum of the current group of [`BASS_DECIMATION`] frames, per channel.
-    bass_sum: [f32; CH],
-    /// The bass detector's level (times [`BASS_HEADROOM`]) from the last complete group.
-    bass_level: f32,
+    bass: BassDetector<CH>,
     bass_hold: ChunkHold,
     release_coeff: f64,
     /// `1 - released gain`.
     depth: f64,
-    /// Frames processed (for the fixed denormal-flush schedule).
-    frames: u32,
     attack: Attack<N>,
     ceiling: f32,
     gain: f32,
@@ -370,13 +448,10 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
             seg_suffix: [0; N],
             seg_pos: 0,
             seg_prefix: 0,
-            bass_lp: Biquad::default(),
-            bass_sum: [0.0; CH],
-            bass_level: 0.0,
+            bass: BassDetector::IDLE,
             bass_hold: ChunkHold::new(),
             release_coeff: 0.0,
             depth: 0.0,
-            frames: 0,
             attack: Attack::new(),
             ceiling: (db_to_gain(params.ceiling_db) as f32) * CEILING_MARGIN,
             gain: 1.0,
@@ -529,31 +604,10 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         let ceiling_bits = self.ceiling.to_bits();
         let mut need = [0u32; BLOCK];
         let mut busy = false;
-        let mut lp_filter = self.bass_lp;
-        let mut frames = self.frames;
+        let mut detector = self.bass;
         let mut hold = self.bass_hold.clone();
-        let (mut sum, mut bass_level) = (self.bass_sum, self.bass_level);
         for i in 0..n {
-            for (s, &v) in sum.iter_mut().zip(&xd[i]) {
-                *s += v;
-            }
-            frames = frames.wrapping_add(1);
-            // Groups of BASS_DECIMATION frames by the frame count (not the block), so block
-            // splits do not matter: their mean goes through the low-pass at the reduced rate.
-            if frames % BASS_DECIMATION as u32 == 0 {
-                let mut lp = 0.0f64;
-                for (ch, s) in sum.iter_mut().enumerate() {
-                    let y = lp_filter.tick(ch, f64::from(*s) * (1.0 / BASS_DECIMATION as f64));
-                    let y = f64::from_bits(y.to_bits() & 0x7fff_ffff_ffff_ffff);
-                    lp = if y > lp { y } else { lp };
-                    *s = 0.0;
-                }
-                bass_level = lp as f32 * BASS_HEADROOM;
-                if frames & 63 == 0 {
-                    lp_filter.flush();
-                }
-            }
-            let bass_in = bass_level.min(peak[i]);
+            let bass_in = detector.push(&xd[i]).min(peak[i]);
             let bass = hold.push(bass_in.to_bits());
             // Peaks are non-negative finite floats: their bit patterns order like the values.
             // Any peak at or under the ceiling gives the same `need` (also through the bass
@@ -562,9 +616,7 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
             need[i] = peak[i].to_bits().max(bass).max(ceiling_bits);
             busy |= need[i] != ceiling_bits;
         }
-        self.bass_lp = lp_filter;
-        self.frames = frames;
-        (self.bass_sum, self.bass_level) = (sum, bass_level);
+        self.bass = detector;
         self.bass_hold = hold;
         // Sliding maximum of the peak (= minimum of the required gain) over W frames.
         // Nothing over the ceiling in the block nor in the sliding window before it (every
@@ -668,20 +720,17 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         spec.validate()?;
         self.params.validate()?;
         let l = Self::lookahead_frames(&self.params, spec.sample_rate)?;
-        let bass = low_pass(
-            BASS_DETECTOR_HZ,
-            core::f64::consts::FRAC_1_SQRT_2,
-            spec.sample_rate / BASS_DECIMATION as f64,
-        )?;
+        let bass = BassDetector::new(spec.sample_rate)?;
         self.sample_rate = spec.sample_rate;
         self.prepared = true;
         self.lookahead = l;
         self.window = l + 1;
         self.attack.configure(self.window);
-        self.bass_lp = Biquad::new(bass);
-        let hold =
-            (BASS_HOLD_FACTOR * self.window).max(ms_to_samples(BASS_MIN_HOLD_MS, spec.sample_rate));
-        self.bass_hold.set_hold(hold);
+        self.bass = bass;
+        self.bass_hold.set_hold(BassDetector::<CH>::hold_frames(
+            self.window,
+            spec.sample_rate,
+        ));
         self.true_peak = TruePeak8x::for_sample_rate(spec.sample_rate);
         self.apply();
         self.reset();
@@ -695,12 +744,9 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         self.seg_suffix = [0; N];
         self.seg_pos = 0;
         self.seg_prefix = 0;
-        self.bass_lp.reset();
-        self.bass_sum = [0.0; CH];
-        self.bass_level = 0.0;
+        self.bass.reset();
         self.bass_hold.reset();
         self.depth = 0.0;
-        self.frames = 0;
         self.attack.reset();
         self.gain = 1.0;
     }
