@@ -252,9 +252,12 @@ impl<const CH: usize> PassWork<CH> {
         self.energy_scratch.resize(self.scratch.len(), 0.0);
         self.kweight
             .frame_energies(&self.scratch, &mut self.energy_scratch);
+        // The detector in a local, so its state stays in registers.
+        let mut bass = self.bass;
         self.bass_scratch.clear();
         self.bass_scratch
-            .extend(self.scratch.iter().map(|f| self.bass.push(f)));
+            .extend(self.scratch.iter().map(|f| bass.push(f)));
+        self.bass = bass;
         model.push_block(&self.peak_scratch, &self.energy_scratch, &self.bass_scratch);
     }
 
