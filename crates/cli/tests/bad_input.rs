@@ -168,6 +168,15 @@ fn bad_files(d: &TempDir) -> Vec<(PathBuf, &'static str)> {
         &0xFFFF_FFF0u32.to_le_bytes(),
     );
     put("data-and-riff-huge.wav", huge, "truncated");
+    // A header that announces 100 s over 1 s of audio: long enough for the mastering
+    // pre-scan, whose excerpts then fall past the data.
+    let long = 100 * 48_000 * 4u32;
+    let claims_long = set(
+        set(good.clone(), 40, &long.to_le_bytes()),
+        4,
+        &(long + 36).to_le_bytes(),
+    );
+    put("claims-100-s.wav", claims_long, "truncated");
     put(
         "riff-tiny.wav",
         set(good.clone(), 4, &4u32.to_le_bytes()),
