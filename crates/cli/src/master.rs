@@ -81,6 +81,21 @@ fn chain_error(job: &MasterJob, e: lathe::Error) -> Failure {
     }
 }
 
+/// An analyser (and the plot's recording, if any) fed on a thread of `scope`, beside the
+/// pass's DSP.
+fn measure_beside<'scope, const CH: usize>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    meter: &'scope mut lathe::Analyzer<CH>,
+    mut tap: Option<&'scope mut Tap<CH>>,
+) -> Beside<'scope, CH> {
+    Beside::spawn(scope, move |b: &[[f32; CH]]| {
+        meter.process(b);
+        if let Some(t) = tap.as_deref_mut() {
+            t.feed(b);
+        }
+    })
+}
+
 /// Masters one file (see the module docs).
 ///
 /// # Errors
@@ -151,14 +166,7 @@ fn master_stream<const CH: usize>(
                 let Split { work, meter } = mastering.split();
                 let mut tap = tap_in.as_mut().filter(|_| analyse);
                 std::thread::scope(|s| -> Result<()> {
-                    let mut beside = meter.map(|m| {
-                        Beside::<CH>::spawn(s, move |b: &[[f32; CH]]| {
-                            m.process(b);
-                            if let Some(t) = tap.as_deref_mut() {
-                                t.feed(b);
-                            }
-                        })
-                    });
+                    let mut beside = meter.map(|m| measure_beside(s, m, tap.take()));
                     while let Some(block) = reader.next_frames()? {
                         if let Some(b) = beside.as_mut() {
                             b.send(block);
@@ -194,14 +202,7 @@ fn master_stream<const CH: usize>(
                 let Split { work, meter } = mastering.split();
                 let mut tap = tap_out.as_mut();
                 std::thread::scope(|s| -> Result<()> {
-                    let mut beside = meter.map(|m| {
-                        Beside::<CH>::spawn(s, move |b: &[[f32; CH]]| {
-                            m.process(b);
-                            if let Some(t) = tap.as_deref_mut() {
-                                t.feed(b);
-                            }
-                        })
-                    });
+                    let mut beside = meter.map(|m| measure_beside(s, m, tap.take()));
                     let mut emit = |out: &[[f32; CH]]| -> Result<()> {
                         if let Some(b) = beside.as_mut() {
                             b.send(out);

@@ -103,11 +103,66 @@ impl<const CH: usize> Prefetched<CH> {
 
 /// A [`WavSink`] writing (quantising, dithering) on another thread.
 pub struct WriteBehind<const CH: usize> {
+    out: Handoff<CH>,
+    handle: Option<JoinHandle<(WavSink, Option<Failure>)>>,
+    frames: u64,
+}
+
+/// A batch of frames handed between threads.
+type Batch<const CH: usize> = Vec<[f32; CH]>;
+
+/// The sending side shared by [`WriteBehind`] and [`Beside`]: frames gather into a batch of
+/// [`BATCH`], handed over whole through a bounded channel; the consumer sends emptied
+/// buffers back for reuse.
+struct Handoff<const CH: usize> {
     tx: Option<SyncSender<Vec<[f32; CH]>>>,
     spare: Receiver<Vec<[f32; CH]>>,
     pending: Vec<[f32; CH]>,
-    handle: Option<JoinHandle<(WavSink, Option<Failure>)>>,
-    frames: u64,
+}
+
+impl<const CH: usize> Handoff<CH> {
+    /// The channel to a consumer, and the one it gives buffers back on.
+    fn channels() -> (Self, Receiver<Batch<CH>>, SyncSender<Batch<CH>>) {
+        let (tx, rx) = sync_channel::<Vec<[f32; CH]>>(DEPTH);
+        let (give_back, spare) = sync_channel::<Vec<[f32; CH]>>(DEPTH + 2);
+        let h = Self {
+            tx: Some(tx),
+            spare,
+            pending: Vec::with_capacity(2 * BATCH),
+        };
+        (h, rx, give_back)
+    }
+
+    /// Queues `frames`, handing a full batch over.
+    fn push(&mut self, frames: &[[f32; CH]]) {
+        self.pending.extend_from_slice(frames);
+        if self.pending.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    /// Hands over what is queued. A closed channel means the consumer stopped; its owner
+    /// reports why.
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let next = self
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(2 * BATCH));
+        let block = std::mem::replace(&mut self.pending, next);
+        self.pending.clear();
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(block);
+        }
+    }
+
+    /// Hands over what is queued and closes the channel (the consumer's loop ends).
+    fn close(&mut self) {
+        self.flush();
+        drop(self.tx.take());
+    }
 }
 
 impl<const CH: usize> std::fmt::Debug for WriteBehind<CH> {
@@ -121,8 +176,7 @@ impl<const CH: usize> std::fmt::Debug for WriteBehind<CH> {
 impl<const CH: usize> WriteBehind<CH> {
     /// Starts a writer thread for `sink`.
     pub fn new(mut sink: WavSink) -> Self {
-        let (tx, rx) = sync_channel::<Vec<[f32; CH]>>(DEPTH);
-        let (give_back, spare) = sync_channel::<Vec<[f32; CH]>>(DEPTH + 2);
+        let (out, rx, give_back) = Handoff::channels();
         let handle = std::thread::spawn(move || {
             let mut err = None;
             for block in rx {
@@ -136,9 +190,7 @@ impl<const CH: usize> WriteBehind<CH> {
             (sink, err)
         });
         Self {
-            tx: Some(tx),
-            spare,
-            pending: Vec::with_capacity(2 * BATCH),
+            out,
             handle: Some(handle),
             frames: 0,
         }
@@ -149,33 +201,13 @@ impl<const CH: usize> WriteBehind<CH> {
         self.frames
     }
 
-    fn flush(&mut self) -> Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let next = self
-            .spare
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(2 * BATCH));
-        let block = std::mem::replace(&mut self.pending, next);
-        self.pending.clear();
-        match &self.tx {
-            Some(tx) if tx.send(block).is_ok() => Ok(()),
-            // The writer stopped: its error comes out of `finish`.
-            _ => Ok(()),
-        }
-    }
-
     /// Queues frames for writing.
     ///
     /// # Errors
     /// Never directly; write errors are reported by [`finish`](WriteBehind::finish).
     pub fn write(&mut self, frames: &[[f32; CH]]) -> Result<()> {
-        self.pending.extend_from_slice(frames);
+        self.out.push(frames);
         self.frames += frames.len() as u64;
-        if self.pending.len() >= BATCH {
-            self.flush()?;
-        }
         Ok(())
     }
 
@@ -184,8 +216,7 @@ impl<const CH: usize> WriteBehind<CH> {
     /// # Errors
     /// The first write error.
     pub fn into_sink(mut self) -> Result<WavSink> {
-        self.flush()?;
-        drop(self.tx.take());
+        self.out.close();
         let handle = self.handle.take().expect("joined once");
         let (sink, err) = handle
             .join()
@@ -207,7 +238,7 @@ impl<const CH: usize> WriteBehind<CH> {
 
 impl<const CH: usize> Drop for WriteBehind<CH> {
     fn drop(&mut self) {
-        drop(self.tx.take());
+        drop(self.out.tx.take());
         if let Some(h) = self.handle.take() {
             // Wait, so that no thread writes to a file that is about to be reused or removed.
             let _ = h.join();
@@ -219,9 +250,7 @@ impl<const CH: usize> Drop for WriteBehind<CH> {
 /// hands it a copy of each block, in order (a measurement that needs the same audio as the
 /// caller's DSP, e.g. the mastering job's analyser, [`lathe::master::Split`]).
 pub struct Beside<'scope, const CH: usize> {
-    tx: Option<SyncSender<Vec<[f32; CH]>>>,
-    spare: Receiver<Vec<[f32; CH]>>,
-    pending: Vec<[f32; CH]>,
+    out: Handoff<CH>,
     handle: Option<ScopedJoinHandle<'scope, ()>>,
 }
 
@@ -231,8 +260,7 @@ impl<'scope, const CH: usize> Beside<'scope, CH> {
     where
         F: FnMut(&[[f32; CH]]) + Send + 'scope,
     {
-        let (tx, rx) = sync_channel::<Vec<[f32; CH]>>(DEPTH);
-        let (give_back, spare) = sync_channel::<Vec<[f32; CH]>>(DEPTH + 2);
+        let (out, rx, give_back) = Handoff::channels();
         let handle = scope.spawn(move || {
             for block in rx {
                 consume(&block);
@@ -240,35 +268,14 @@ impl<'scope, const CH: usize> Beside<'scope, CH> {
             }
         });
         Self {
-            tx: Some(tx),
-            spare,
-            pending: Vec::with_capacity(2 * BATCH),
+            out,
             handle: Some(handle),
-        }
-    }
-
-    fn flush(&mut self) {
-        if self.pending.is_empty() {
-            return;
-        }
-        let next = self
-            .spare
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(2 * BATCH));
-        let block = std::mem::replace(&mut self.pending, next);
-        self.pending.clear();
-        if let Some(tx) = &self.tx {
-            // A closed channel means the consumer panicked: `finish` reports it.
-            let _ = tx.send(block);
         }
     }
 
     /// Queues a copy of `frames` for the consumer.
     pub fn send(&mut self, frames: &[[f32; CH]]) {
-        self.pending.extend_from_slice(frames);
-        if self.pending.len() >= BATCH {
-            self.flush();
-        }
+        self.out.push(frames);
     }
 
     /// Hands over what is queued and waits until the consumer has seen everything.
@@ -276,8 +283,7 @@ impl<'scope, const CH: usize> Beside<'scope, CH> {
     /// # Errors
     /// The consumer's thread panicked.
     pub fn finish(mut self) -> Result<()> {
-        self.flush();
-        drop(self.tx.take());
+        self.out.close();
         match self.handle.take().map(ScopedJoinHandle::join) {
             Some(Err(_)) => Err(Failure::general(
                 "the measuring thread stopped unexpectedly",
@@ -290,7 +296,7 @@ impl<'scope, const CH: usize> Beside<'scope, CH> {
 impl<const CH: usize> Drop for Beside<'_, CH> {
     fn drop(&mut self) {
         // Closing the channel ends the consumer; the scope joins it.
-        drop(self.tx.take());
+        drop(self.out.tx.take());
     }
 }
 

@@ -563,18 +563,7 @@ fn compressor_presets_read_the_input_twice_after_a_pre_scan() {
             "{name}: {estimate} vs {exact}"
         );
         let out = d.join(&format!("out-{name}.wav"));
-        let report = d.join(&format!("r-{name}.json"));
-        lathe([
-            "master",
-            src.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--report",
-            report.to_str().unwrap(),
-        ])
-        .ok();
-        let r: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let r = master_with_report(src, &out, &d.join(&format!("r-{name}.json")));
         let plan = &r["settings"]["plan"];
         assert_eq!(plan["reads"], 2, "{name}: {plan}");
         assert_eq!(
@@ -595,18 +584,24 @@ fn compressor_presets_read_the_input_twice_after_a_pre_scan() {
     let short = d.join("short.wav");
     write_stereo(&short, RATE, Enc::I24, &mix(8.0, -12.0, 9));
     assert_eq!(lathe_cli::prescan::estimate_lufs::<2>(&short), None);
-    let report = d.join("r-short.json");
-    let out = d.join("out-short.wav");
+    let r = master_with_report(&short, &d.join("out-short.wav"), &d.join("r-short.json"));
+    assert_eq!(r["settings"]["plan"]["reads"], 3);
+}
+
+/// Masters `src` into `out` with the default preset and returns the JSON report.
+fn master_with_report(
+    src: &std::path::Path,
+    out: &std::path::Path,
+    report: &std::path::Path,
+) -> serde_json::Value {
     lathe([
         "master",
-        short.to_str().unwrap(),
+        src.to_str().unwrap(),
         "-o",
         out.to_str().unwrap(),
         "--report",
         report.to_str().unwrap(),
     ])
     .ok();
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(r["settings"]["plan"]["reads"], 3);
+    serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap()
 }
