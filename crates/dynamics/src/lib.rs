@@ -51,7 +51,8 @@
 //! assert!(comp.gain_reduction_db() > 3.0);
 //! let ceiling = lathe_core::db_to_gain(-1.0) as f32;
 //! assert!(audio.iter().flatten().all(|s| s.abs() <= ceiling));
-//! assert_eq!(limiter.latency(), 96 + lathe_dynamics::TRUE_PEAK_8X_DELAY);
+//! // 2 ms of lookahead (96 frames) on the gain computer's 4-frame grid, plus the detection delay.
+//! assert_eq!(limiter.latency(), 99 + lathe_dynamics::TRUE_PEAK_8X_DELAY);
 //! ```
 #![no_std]
 // Unsafe code only where a measured win needs it, with a safe twin it is tested against
@@ -78,7 +79,7 @@ pub use detector::{Ballistics, DetectorKind, LevelDetector, ADAPTIVE_RELEASE_FAC
 pub use expander::{Expander, ExpanderParams};
 pub use limiter::{
     BassDetector, Limiter, LimiterParams, MasteringLimiter, BASS_DECIMATION, BASS_DETECTOR_HZ,
-    BASS_HEADROOM, BASS_HOLD_FACTOR, BASS_MIN_HOLD_MS, MASTERING_LIMITER_CAPACITY,
+    BASS_HEADROOM, BASS_HOLD_FACTOR, BASS_MIN_HOLD_MS, GAIN_DECIMATION, MASTERING_LIMITER_CAPACITY,
     TRUE_PEAK_MARGIN_DB,
 };
 pub use oversampling::Oversampler;

@@ -47,6 +47,21 @@ pub const BASS_HEADROOM: f32 = 1.5;
 /// the property tests measure at up to about 0.07 dB on full-band noise.
 pub const TRUE_PEAK_MARGIN_DB: f64 = 0.05;
 
+/// The gain computer (hold, attack, release) runs once per group of this many frames, and the
+/// gain is interpolated linearly between the groups' values. Gain envelopes of a limiter move
+/// over milliseconds, so a quarter rate loses nothing audible (at 44.1 kHz and above a group is
+/// at most 0.1 ms), and the sequential part of the limiter, the one that cannot run across
+/// frames at once, costs a quarter. The groups are counted from `prepare`/`reset`, as the bass
+/// detector's are, so the output never depends on the block split.
+pub const GAIN_DECIMATION: usize = 4;
+const D: usize = GAIN_DECIMATION;
+const _: () = assert!(D == BASS_DECIMATION);
+/// Groups of the gain computer per [`BLOCK`], at most (a block may complete one more group
+/// than it holds whole).
+const GROUPS: usize = BLOCK / D + 1;
+/// Where each frame of a group lies between the two gains it is interpolated from.
+const STEP: [f32; D] = [0.0, 0.25, 0.5, 0.75];
+
 /// Fixed-point scale of gains in the smoothing stage (2^30 = 1.0).
 const Q: u32 = 1 << 30;
 const Q_F32: f32 = Q as f32;
@@ -156,21 +171,43 @@ impl<const CH: usize> BassDetector<CH> {
         // Groups of BASS_DECIMATION frames by the frame count (not the block), so block
         // splits do not matter: their mean goes through the low-pass at the reduced rate.
         if self.frames % BASS_DECIMATION as u32 == 0 {
-            let mut lp = 0.0f64;
-            for (ch, s) in self.sum.iter_mut().enumerate() {
-                let y = self
-                    .lp
-                    .tick(ch, f64::from(*s) * (1.0 / BASS_DECIMATION as f64));
-                let y = f64::from_bits(y.to_bits() & 0x7fff_ffff_ffff_ffff);
-                lp = if y > lp { y } else { lp };
-                *s = 0.0;
-            }
-            self.level = lp as f32 * BASS_HEADROOM;
-            if self.frames & 63 == 0 {
-                self.lp.flush();
-            }
+            self.end_group();
         }
         self.level
+    }
+
+    /// Pushes one whole group of [`BASS_DECIMATION`] frames, starting at a group boundary
+    /// (a multiple of [`BASS_DECIMATION`] frames since the reset), and returns the level after
+    /// it: the same as pushing the frames one by one.
+    #[inline(always)]
+    pub fn push_group(&mut self, group: &[[f32; CH]; BASS_DECIMATION]) -> f32 {
+        debug_assert_eq!(self.frames % BASS_DECIMATION as u32, 0);
+        for frame in group {
+            for (s, &v) in self.sum.iter_mut().zip(frame) {
+                *s += v;
+            }
+        }
+        self.frames = self.frames.wrapping_add(BASS_DECIMATION as u32);
+        self.end_group();
+        self.level
+    }
+
+    /// The group's mean through the low-pass: the new level.
+    #[inline(always)]
+    fn end_group(&mut self) {
+        let mut lp = 0.0f64;
+        for (ch, s) in self.sum.iter_mut().enumerate() {
+            let y = self
+                .lp
+                .tick(ch, f64::from(*s) * (1.0 / BASS_DECIMATION as f64));
+            let y = f64::from_bits(y.to_bits() & 0x7fff_ffff_ffff_ffff);
+            lp = if y > lp { y } else { lp };
+            *s = 0.0;
+        }
+        self.level = lp as f32 * BASS_HEADROOM;
+        if self.frames & 63 == 0 {
+            self.lp.flush();
+        }
     }
 
     /// Frames the limiter holds a bass peak for, with a lookahead window of `window` frames
@@ -354,22 +391,29 @@ impl<const N: usize> Attack<N> {
 ///    waveform, with whatever treble rides on it), the peak is also held for
 ///    `max(W, 25 ms)`, so a bass waveform keeps the gain down from one of its crests to the
 ///    next instead of modulating it (the x42-dpl / zita-dpl1 idea).
-/// 2. **Hold**: the larger of the two peaks, as the required gain `min(1, ceiling / peak)`,
-///    goes through a sliding minimum over the lookahead window of `W = L + 1` frames
-///    (van Herk / Gil-Werman segments: three operations per frame, no data-dependent branches).
-/// 3. **Attack**: two moving averages in series over the held gain, of lengths
-///    `W + 1 - R` and `R = max(1, W / 16)`, so their combined (trapezoid) weights span exactly
-///    `W` frames. Every value they average at the moment a peak leaves the delay line was held
-///    at or below that peak's required gain, so the average is too: the ceiling holds, and the
-///    gain glides down along a straight line with rounded corners over the `W` frames before
-///    the peak, reaching the needed reduction exactly when the peak arrives. Gains in this
-///    stage are fixed-point (2^30 = unity), so the running sums never drift.
-/// 4. **Release**: the smoothed gain is followed instantly downwards and recovers
+/// 2. **Groups**: the gain computer runs once per group of [`GAIN_DECIMATION`] (4) frames,
+///    counted from the reset, on the largest of the group's peaks.
+/// 3. **Hold**: the larger of the two peaks, as the required gain `min(1, ceiling / peak)`,
+///    goes through a sliding minimum over `G + 1` groups, `G = max(1, ceil(L / 4))`
+///    (van Herk / Gil-Werman segments: three operations per value, no data-dependent
+///    branches).
+/// 4. **Attack**: two moving averages in series over the held gain, of lengths
+///    `G + 1 - R` and `R = max(1, G / 16)` groups, so their combined (trapezoid) weights span
+///    exactly `G` groups. Every value they average when a group leaves the delay line, and
+///    one group later, was held at or below that group's required gain, so both averages are
+///    too: the ceiling holds, and the gain glides down along a straight line with rounded
+///    corners over about `L` frames before the peak, reaching the needed reduction exactly
+///    when the peak's group arrives. Gains in this stage are fixed-point (2^30 = unity), so
+///    the running sums never drift.
+/// 5. **Release**: the smoothed gain is followed instantly downwards and recovers
 ///    exponentially (linear gain domain, `release_ms` time constant) upwards. Releasing after
 ///    the smoothing (not before it) lets the gain recover as soon as a peak has passed
 ///    instead of a window later, and the straight attack line has half the steepest slope of
 ///    an S-curve over the same window; together they leave far less gain modulation in the
 ///    audio (see the figures in the crate README and `tests/transparency.rs` of the facade).
+/// 6. **Interpolation**: each frame's gain runs linearly between the values of the two groups
+///    described in 4, both at or below its requirement, so the ceiling holds frame by frame;
+///    at rest both are exactly 1.
 ///
 /// In true-peak mode the limiter aims [`TRUE_PEAK_MARGIN_DB`] under the ceiling.
 ///
@@ -380,9 +424,11 @@ impl<const N: usize> Attack<N> {
 /// [`set_detector_skipping`](Self::set_detector_skipping)); and a
 /// block with nothing over the ceiling while the gain rests at unity only moves the state on.
 ///
-/// The audio is delayed by `L + TRUE_PEAK_8X_DELAY` frames, [`latency`](Processor::latency)
-/// (`L = round(lookahead_ms · fs / 1000)`); the detection delay is part of the latency in both
-/// modes, so switching `true_peak` while running never moves the audio.
+/// The audio is delayed by `4 · (G + 1) − 1 + TRUE_PEAK_8X_DELAY` frames,
+/// [`latency`](Processor::latency) (`L = round(lookahead_ms · fs / 1000)`, `G` as above: the
+/// lookahead rounded up to the groups, one group for the hold and three frames for a group's
+/// last frame, 3 to 7 frames more than `L`); the detection delay is part of the latency in
+/// both modes, so switching `true_peak` while running never moves the audio.
 ///
 /// # Guarantees (tested with proptest on random and adversarial input)
 /// - Sample-peak mode: no output sample exceeds the ceiling (a 2^-20 margin covers `f32`
@@ -406,8 +452,19 @@ pub struct Limiter<const CH: usize, const N: usize> {
     params: LimiterParams,
     sample_rate: f64,
     prepared: bool,
+    /// Lookahead `L` in frames, as set.
     lookahead: usize,
+    /// Groups the attack spans, `ceil(L / D)` (at least 1); the sliding maximum spans one
+    /// more.
+    attack_groups: usize,
+    /// Groups of the sliding maximum, `attack_groups + 1`.
     window: usize,
+    /// Frames of the current group so far, …
+    phase: usize,
+    /// … and their largest peak (bits).
+    group_peak: u32,
+    /// The gains of the last two complete groups, which the current frames run between.
+    gains: (f32, f32),
     audio: [[f32; CH]; N],
     pos: usize,
     true_peak: TruePeak8x<CH>,
@@ -440,7 +497,11 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
             sample_rate: 48_000.0,
             prepared: false,
             lookahead: 0,
-            window: 1,
+            attack_groups: 1,
+            window: 2,
+            phase: 0,
+            group_peak: 0,
+            gains: (1.0, 1.0),
             audio: [[0.0; CH]; N],
             pos: 0,
             true_peak: TruePeak8x::new(),
@@ -509,7 +570,7 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
     /// Lookahead in frames for `params` at `sample_rate`, checked against the capacity.
     fn lookahead_frames(params: &LimiterParams, sample_rate: f64) -> Result<usize> {
         let l = ms_to_samples(params.lookahead_ms, sample_rate);
-        let needed = (l + DETECTION_DELAY + 1).max(REPLAY + 1);
+        let needed = (Self::effective_lookahead(l) + DETECTION_DELAY + 1).max(REPLAY + 1);
         if needed > N {
             return Err(Error::CapacityExceeded {
                 needed,
@@ -529,12 +590,25 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         // Peak readings at or under the ceiling do not change the gain (see `run_block`).
         self.true_peak
             .set_threshold(if self.skipping { self.ceiling } else { 0.0 });
-        self.release_coeff = one_pole_coeff(self.params.release_ms, self.sample_rate);
+        // Per group of D frames.
+        self.release_coeff = one_pole_coeff(self.params.release_ms, self.sample_rate / D as f64);
     }
 
-    /// Frames of delay: lookahead plus the detection delay.
+    /// Groups the attack spans for a lookahead of `l` frames.
+    fn attack_groups(l: usize) -> usize {
+        l.div_ceil(D).max(1)
+    }
+
+    /// The lookahead the gain computer works with for a lookahead of `l` frames: the attack's
+    /// groups, the one more the hold spans, and the frames a group waits for its last frame,
+    /// `D · (ceil(L / D) + 1) − 1` (from `L + 3` to `L + 7` frames; 7 for `L = 0`).
+    fn effective_lookahead(l: usize) -> usize {
+        D * (Self::attack_groups(l) + 1) - 1
+    }
+
+    /// Frames of delay: the effective lookahead plus the detection delay.
     fn delay(&self) -> usize {
-        self.lookahead + DETECTION_DELAY
+        Self::effective_lookahead(self.lookahead) + DETECTION_DELAY
     }
 
     /// `out[i]` = the frame `d - i` frames before the block's frame 0 for `i < d` (from the
@@ -570,7 +644,8 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
     }
 
     /// Processes up to [`BLOCK`] frames (already free of NaN/inf) in passes: delay line,
-    /// detection, sliding maximum, required gain (vectorised), release and attack (sequential),
+    /// detection, the groups' peaks (per frame), the gain computer (per group: sliding maximum,
+    /// required gain, attack and release), the interpolated gain (per frame, vectorised),
     /// output. State used in the sequential passes lives in locals (registers) for the block.
     #[inline(always)]
     fn run_block(&mut self, block: &mut [[f32; CH]], true_peak: bool) {
@@ -599,58 +674,123 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
                 );
             }
         }
-        // The bass detector: the full-band peak, as far as the low-passed audio (times
-        // BASS_HEADROOM) accounts for it, held for the long bass hold.
+        // Each group's peak, and the bass detector: the full-band peak, as far as the
+        // low-passed audio (times BASS_HEADROOM) accounts for it, held for the long bass hold.
+        // Its level changes once per group too (BASS_DECIMATION = D, counted alike).
         let ceiling_bits = self.ceiling.to_bits();
-        let mut need = [0u32; BLOCK];
+        let mut need = [0u32; GROUPS];
+        let mut groups = 0;
         let mut busy = false;
         let mut detector = self.bass;
         let mut hold = self.bass_hold.clone();
-        for i in 0..n {
-            let bass_in = detector.push(&xd[i]).min(peak[i]);
-            let bass = hold.push(bass_in.to_bits());
-            // Peaks are non-negative finite floats: their bit patterns order like the values.
+        let (mut phase, mut group_peak) = (self.phase, self.group_peak);
+        let mut end_group = |group_peak: u32, level: f32| {
+            let bass = hold.push(level.min(f32::from_bits(group_peak)).to_bits());
             // Any peak at or under the ceiling gives the same `need` (also through the bass
             // hold, which only sees `min(peak, ..)`), so the true-peak detector may report
             // such readings as a bound at or under the ceiling (its threshold).
-            need[i] = peak[i].to_bits().max(bass).max(ceiling_bits);
-            busy |= need[i] != ceiling_bits;
+            let v = group_peak.max(bass).max(ceiling_bits);
+            need[groups] = v;
+            busy |= v != ceiling_bits;
+            groups += 1;
+        };
+        let mut i = 0;
+        while i < n {
+            if phase == 0 && i + D <= n {
+                // A whole group at once.
+                let x: &[[f32; CH]; D] = xd[i..i + D].try_into().unwrap_or(&[[0.0; CH]; D]);
+                let level = detector.push_group(x);
+                // Peaks are non-negative finite floats: their bit patterns order like the
+                // values.
+                let p = peak[i..i + D].iter().fold(0u32, |m, p| m.max(p.to_bits()));
+                end_group(p, level);
+                i += D;
+            } else {
+                let level = detector.push(&xd[i]);
+                group_peak = group_peak.max(peak[i].to_bits());
+                phase += 1;
+                if phase == D {
+                    end_group(group_peak, level);
+                    phase = 0;
+                    group_peak = 0;
+                }
+                i += 1;
+            }
         }
         self.bass = detector;
         self.bass_hold = hold;
-        // Sliding maximum of the peak (= minimum of the required gain) over W frames.
-        // Nothing over the ceiling in the block nor in the sliding window before it (every
-        // value is at least the ceiling, so maxima at the ceiling mean all values are), the
-        // release done and the attack at unity: the gain stays exactly 1 and only the state
-        // moves on (the attack rings stay uniform, so their positions do not matter).
+        self.group_peak = group_peak;
+        // The groups' gains. Nothing over the ceiling in the block nor in the sliding window
+        // before it (every value is at least the ceiling, so maxima at the ceiling mean all
+        // values are), the release done and the attack at unity: the gain stays exactly 1 and
+        // only the state moves on (the attack rings stay uniform, so their positions do not
+        // matter).
+        let mut gain = [1.0f32; GROUPS];
         let window_at_ceiling = (self.seg_pos == 0 || self.seg_prefix == ceiling_bits)
             && self.seg_suffix[0] == ceiling_bits;
-        let mut q = [Q; BLOCK];
-        if !busy && window_at_ceiling {
-            if self.depth == 0.0 && self.attack.at_rest() {
-                self.sliding_fill(n, ceiling_bits);
-                block.copy_from_slice(&out[..n]);
-                self.gain = 1.0;
-                return;
+        let resting = !busy && window_at_ceiling && self.depth == 0.0 && self.attack.at_rest();
+        if resting {
+            self.sliding_fill(groups, ceiling_bits);
+        } else if groups > 0 {
+            let mut q = [Q; GROUPS];
+            if busy || !window_at_ceiling {
+                self.sliding_max(&mut need[..groups]);
+                // Required gain, fixed point (truncation rounds down: never above the
+                // requirement).
+                let c = self.ceiling;
+                for (q, &h) in q[..groups].iter_mut().zip(&need[..groups]) {
+                    // At most 2^30, so the signed conversion (one vector instruction) is exact.
+                    *q = ((c / f32::from_bits(h)).min(1.0) * Q_F32) as i32 as u32;
+                }
+            } else {
+                // Only the release is moving: every held value is the ceiling, whose required
+                // gain is exactly unity (`q` as filled).
+                self.sliding_fill(groups, ceiling_bits);
             }
-            // Only the release is moving: every held value is the ceiling, whose required
-            // gain is exactly unity (`q` as filled).
-            self.sliding_fill(n, ceiling_bits);
-        } else {
-            self.sliding_max(&mut need[..n]);
-            // Required gain, fixed point (truncation rounds down: never above the
-            // requirement).
-            let c = self.ceiling;
-            for (q, &h) in q[..n].iter_mut().zip(&need[..n]) {
-                // At most 2^30, so the signed conversion (one vector instruction) is exact.
-                *q = ((c / f32::from_bits(h)).min(1.0) * Q_F32) as i32 as u32;
+            // Attack, then release (depth below unity, linear gain domain).
+            self.depth = self.attack.smooth_and_release(
+                &q[..groups],
+                self.release_coeff,
+                self.depth,
+                &mut gain[..groups],
+            );
+        }
+        // Frame by frame, the gain runs linearly from the value of the group before to the
+        // value of the last group complete; both are at most the required gain of every frame
+        // it is applied to (see the type docs). At rest both are exactly 1.
+        let (mut from, mut to) = self.gains;
+        if resting && from == 1.0 && to == 1.0 {
+            block.copy_from_slice(&out[..n]);
+            self.phase = phase;
+            self.gain = 1.0;
+            return;
+        }
+        let mut g = [0.0f32; BLOCK];
+        let mut next = 0;
+        let mut i = 0;
+        let mut phase = self.phase;
+        while i < n {
+            if phase == D - 1 && i + D <= n {
+                // A whole group at once: the frames of phases 0 ..= D - 1 of the next one.
+                (from, to) = (to, gain[next]);
+                next += 1;
+                for (g, t) in g[i..i + D].iter_mut().zip(STEP) {
+                    *g = from + (to - from) * t;
+                }
+                i += D;
+            } else {
+                phase += 1;
+                if phase == D {
+                    phase = 0;
+                    (from, to) = (to, gain[next]);
+                    next += 1;
+                }
+                g[i] = from + (to - from) * STEP[phase];
+                i += 1;
             }
         }
-        // Attack, then release (depth below unity, linear gain domain).
-        let mut g = [0.0f32; BLOCK];
-        self.depth =
-            self.attack
-                .smooth_and_release(&q[..n], self.release_coeff, self.depth, &mut g[..n]);
+        self.phase = phase;
+        self.gains = (from, to);
         for ((f, o), &g) in block.iter_mut().zip(&out[..n]).zip(&g[..n]) {
             for ch in 0..CH {
                 f[ch] = o[ch] * g;
@@ -724,13 +864,12 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         self.sample_rate = spec.sample_rate;
         self.prepared = true;
         self.lookahead = l;
-        self.window = l + 1;
-        self.attack.configure(self.window);
+        self.attack_groups = Self::attack_groups(l);
+        self.window = self.attack_groups + 1;
+        self.attack.configure(self.attack_groups);
         self.bass = bass;
-        self.bass_hold.set_hold(BassDetector::<CH>::hold_frames(
-            self.window,
-            spec.sample_rate,
-        ));
+        self.bass_hold
+            .set_hold(BassDetector::<CH>::hold_frames(l + 1, spec.sample_rate).div_ceil(D));
         self.true_peak = TruePeak8x::for_sample_rate(spec.sample_rate);
         self.apply();
         self.reset();
@@ -744,6 +883,9 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         self.seg_suffix = [0; N];
         self.seg_pos = 0;
         self.seg_prefix = 0;
+        self.phase = 0;
+        self.group_peak = 0;
+        self.gains = (1.0, 1.0);
         self.bass.reset();
         self.bass_hold.reset();
         self.depth = 0.0;

@@ -2,7 +2,9 @@
 //! of lathe-testkit), bit-exact pass-through, attack timing, release, parameters, transparency.
 
 use lathe_core::{db_to_gain, gain_to_db, Error, ProcessSpec, Processor};
-use lathe_dynamics::{Limiter, LimiterParams, MasteringLimiter, TRUE_PEAK_8X_DELAY};
+use lathe_dynamics::{
+    Limiter, LimiterParams, MasteringLimiter, GAIN_DECIMATION, TRUE_PEAK_8X_DELAY,
+};
 use lathe_testkit::{analysis, signals};
 use proptest::prelude::*;
 
@@ -241,25 +243,35 @@ fn true_peak_detector_agrees_with_the_independent_check() {
     assert!(worst_low < 0.06 && worst_high < 0.25, "{msg}");
 }
 
+/// The latency: the lookahead rounded up to the gain computer's groups, one group more for the
+/// hold and the frames a group waits for its last one (`4 · (ceil(L / 4) + 1) − 1`), plus the
+/// detection delay.
 #[test]
 fn latency_is_lookahead_plus_detection_delay() {
+    assert_eq!(GAIN_DECIMATION, 4);
     for (fs, ms, want) in [
-        (48_000.0, 2.0, 96),
-        (44_100.0, 1.5, 66),
-        (384_000.0, 5.0, 1920),
+        (48_000.0, 2.0, 99),
+        (44_100.0, 1.5, 71),
+        (384_000.0, 5.0, 1923),
+        (48_000.0, 0.0, 7),
     ] {
         let mut l = MasteringLimiter::<2>::new(LimiterParams {
             lookahead_ms: ms,
             ..LimiterParams::default()
         });
         l.prepare(&ProcessSpec::new(fs, 64)).unwrap();
-        assert_eq!(l.latency(), want + TRUE_PEAK_8X_DELAY);
+        assert_eq!(l.latency(), want + TRUE_PEAK_8X_DELAY, "{fs} Hz, {ms} ms");
     }
 }
 
-/// The gain starts moving exactly `lookahead` frames before a peak, glides down along the
-/// straight line (rounded corners) of the two moving averages and reaches the needed reduction
-/// when the peak arrives; then it releases at once, with the 63 % time constant.
+/// The gain envelope around one peak, against the limiter's documented construction rebuilt
+/// here in `f64`: per group of 4 frames (counted from the reset, on the detector's frames,
+/// `TRUE_PEAK_8X_DELAY` ahead of the input), the required gain is held over `G + 1` groups
+/// (`G = ceil(L / 4)`), averaged by two moving averages spanning `G` groups (a straight glide
+/// with rounded corners), followed instantly downwards and released exponentially (the
+/// 63 % constant); each frame's gain runs linearly between the values of two successive
+/// groups. The gain starts moving `L − 1` to `L + 6` frames before the peak, reaches the needed
+/// reduction exactly at the peak and holds it over the peak's group.
 #[test]
 fn attack_reaches_the_ceiling_at_the_peak_and_release_is_exponential() {
     let fs = 48_000.0;
@@ -271,59 +283,70 @@ fn attack_reaches_the_ceiling_at_the_peak_and_release_is_exponential() {
         lookahead_ms: 1.0,
         release_ms,
     };
-    let l = 48; // lookahead frames at 48 kHz
-    let w = l + 1;
+    let d = GAIN_DECIMATION;
+    let l: usize = 48; // lookahead frames at 48 kHz
+    let g = l.div_ceil(d);
     let n = 20_000;
-    let at = 4_000;
     let base = 0.25f32;
-    let mut x = vec![[base; 2]; n];
-    x[at] = [1.0, -1.0];
-    let y = run_aligned::<2048>(&x, params, fs, 256);
-    // Untouched before the ramp.
-    for (i, f) in y.iter().enumerate().take(at - l) {
-        assert_eq!(f[0], base, "frame {i} changed before the ramp");
-    }
-    // Weights of the two moving averages (lengths W + 1 - R and R = max(1, W / 16)).
-    let l2 = (w / 16).max(1);
-    let l1 = w + 1 - l2;
-    let mut weights = vec![0.0f64; w];
-    for i in 0..l1 {
-        for j in 0..l2 {
-            weights[i + j] += 1.0 / (l1 * l2) as f64;
+    // The peak at every phase of its group.
+    for at in 4_000..4_000 + d {
+        let mut x = vec![[base; 2]; n];
+        x[at] = [1.0, -1.0];
+        let y = run_aligned::<2048>(&x, params, fs, 256);
+        // Group and phase of input frame i.
+        let group = |i: usize| (i + TRUE_PEAK_8X_DELAY) / d;
+        let phase = |i: usize| (i + TRUE_PEAK_8X_DELAY) % d;
+        let k = group(at);
+        // Held requirement per group, then the attack's weights over G groups.
+        let held = |m: usize| if m >= k && m <= k + g { c } else { 1.0 };
+        let l2 = (g / 16).max(1);
+        let l1 = g + 1 - l2;
+        let mut weights = vec![0.0f64; g];
+        for i in 0..l1 {
+            for j in 0..l2 {
+                weights[i + j] += 1.0 / (l1 * l2) as f64;
+            }
         }
-    }
-    let need = c; // the peak is 1.0
-    for m in 0..w {
-        let i = at - l + m;
-        let gain = if i == at {
-            f64::from(y[i][0])
-        } else {
-            f64::from(y[i][0]) / f64::from(base)
+        let a = lathe_core::one_pole_coeff(release_ms, fs / d as f64);
+        let last = group(n - 1) + g + 2;
+        let mut gains = vec![1.0f64; last + 1];
+        let mut depth = 0.0f64;
+        for (m, gm) in gains.iter_mut().enumerate() {
+            let attack: f64 = (0..g)
+                .map(|j| weights[j] * if m >= j { held(m - j) } else { 1.0 })
+                .sum();
+            depth = (1.0 - attack).max(depth * a);
+            *gm = 1.0 - depth;
+        }
+        let want = |i: usize| {
+            let m = group(i) + g - 1;
+            let t = phase(i) as f64 / d as f64;
+            gains[m] + (gains[m + 1] - gains[m]) * t
         };
-        let reduced: f64 = weights[w - 1 - m..].iter().sum();
-        let want = 1.0 - (1.0 - need) * reduced;
+        let first = (0..n).find(|&i| want(i) < 1.0).unwrap();
         assert!(
-            (gain - want).abs() < 1e-5,
-            "frame {i}: gain {gain}, want {want}"
+            (at - l - 6..=at + 1 - l).contains(&first),
+            "the glide starts {} frames before the peak",
+            at - first
         );
+        for (i, f) in y.iter().enumerate() {
+            let x = f64::from(x[i][0]);
+            let gain = f64::from(f[0]) / x;
+            assert!(
+                (gain - want(i)).abs() < 1e-5,
+                "peak at {at}, frame {i}: gain {gain}, want {}",
+                want(i)
+            );
+        }
+        // At the peak: the ceiling, to the fixed-point resolution.
+        assert!(f64::from(y[at][0]) <= c && f64::from(y[at][0]) > c * 0.9999);
+        // The release: 63 % of the way back to unity after release_ms.
+        let tau = (release_ms * 1e-3 * fs) as usize;
+        let g0 = f64::from(y[at][0]);
+        let g1 = f64::from(y[at + d + tau][0]) / f64::from(base);
+        let recovered = (g1 - g0) / (1.0 - g0);
+        assert!((recovered - 0.632).abs() < 0.03, "recovered {recovered}");
     }
-    assert!(f64::from(y[at][0]) <= c && f64::from(y[at][0]) > c * 0.9999);
-    // Then the release, from the peak on: the depth decays by the one-pole coefficient every
-    // frame (63 % of the way back to unity after release_ms).
-    let a = lathe_core::one_pole_coeff(release_ms, fs);
-    for k in 1..4 * w {
-        let gain = f64::from(y[at + k][0]) / f64::from(base);
-        let want = 1.0 - (1.0 - need) * a.powi(k as i32);
-        assert!(
-            (gain - want).abs() < 1e-5,
-            "{k} after the peak: gain {gain}, want {want}"
-        );
-    }
-    let tau = (release_ms * 1e-3 * fs) as usize;
-    let g0 = f64::from(y[at][0]);
-    let g1 = f64::from(y[at + tau][0]) / f64::from(base);
-    let recovered = (g1 - g0) / (1.0 - g0);
-    assert!((recovered - 0.632).abs() < 0.02, "recovered {recovered}");
 }
 
 #[test]
