@@ -656,7 +656,9 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         let block = &mut block[..n];
         let mut peak = [0.0f32; BLOCK];
         if true_peak {
-            self.true_peak.push_block(block, &mut peak[..n]);
+            // Only each group's largest reading matters (see `TruePeak8x::push_block_grouped`).
+            self.true_peak
+                .push_block_grouped(block, &mut peak[..n], D, self.phase);
         }
         // Delay line: the output frames, and the frames the detectors judge now
         // (DETECTION_DELAY frames back).

@@ -290,6 +290,17 @@ mod wide {
         }
     }
 
+    /// Runs `f` compiled for AVX2 + FMA: the plain vector loops inlined into it use 256-bit
+    /// registers. Their results are bit-identical to the baseline build (Rust never fuses a
+    /// multiplication and an addition on its own).
+    ///
+    /// # Safety
+    /// The processor must have AVX2 and FMA (a [`Tables`] exists only where it has).
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
     /// Sum of the eight lanes of `v`.
     #[target_feature(enable = "avx2,fma")]
     fn hsum(v: __m256) -> f32 {
@@ -681,9 +692,44 @@ impl<const CH: usize> TruePeak8x<CH> {
     /// Pushes `frames`; `out[i]` receives what [`push`](Self::push) would return for
     /// `frames[i]`. Only the first `min(frames.len(), out.len())` frames are pushed.
     pub fn push_block(&mut self, frames: &[[f32; CH]], out: &mut [f32]) {
+        self.push_block_grouped(frames, out, 1, 0);
+    }
+
+    /// [`push_block`](Self::push_block) for a caller that only needs the largest reading of
+    /// each group of `group` consecutive frames (a gain computer that runs once per group):
+    /// the output frames form groups of `group`, the first of which already had `phase`
+    /// frames before this call (`phase < group`). The largest value of every group (of each
+    /// group's part in this call) is the same as with `group = 1` when it is above the
+    /// threshold, and otherwise at or under it; single values may be bounds under their
+    /// group's largest. That lets a heavily limited signal skip most exact readings: within a
+    /// group, an interval whose bound is at or under a reading already made for the group is
+    /// not evaluated.
+    pub fn push_block_grouped(
+        &mut self,
+        frames: &[[f32; CH]],
+        out: &mut [f32],
+        group: usize,
+        phase: usize,
+    ) {
+        let group = group.max(1);
+        let mut phase = phase % group;
         let n = frames.len().min(out.len());
         for (block, out) in frames[..n].chunks(BLOCK).zip(out[..n].chunks_mut(BLOCK)) {
-            self.run(block, out);
+            let grouping = (group, phase);
+            phase = (phase + block.len()) % group;
+            #[cfg(target_arch = "x86_64")]
+            if self.wide.is_some() {
+                // SAFETY: `wide` is set only where AVX2 and FMA were detected.
+                #[allow(unsafe_code)]
+                unsafe {
+                    wide::with_avx2(
+                        #[inline(always)]
+                        || self.run(block, out, grouping),
+                    )
+                };
+                continue;
+            }
+            self.run(block, out, grouping);
         }
     }
 
@@ -731,8 +777,9 @@ impl<const CH: usize> TruePeak8x<CH> {
         r.max((met[0].abs() + o[3]) * 0.5)
     }
 
+    /// One block: `(group, phase)` as in [`push_block_grouped`](Self::push_block_grouped).
     #[inline(always)]
-    fn run(&mut self, frames: &[[f32; CH]], out: &mut [f32]) {
+    fn run(&mut self, frames: &[[f32; CH]], out: &mut [f32], (group, phase): (usize, usize)) {
         let n = frames.len();
         if n == 0 {
             return;
@@ -768,10 +815,11 @@ impl<const CH: usize> TruePeak8x<CH> {
         let mut bend = [0.0f32; LEN];
         for buf in &bufs {
             for t in 2..len {
+                // `f32::max` (NaN ignored) stores every value: a select between the new and
+                // the old value would become a masked store, which is slow on some processors.
                 let d2 = (buf[t] - 2.0 * buf[t - 1] + buf[t - 2]).abs();
-                bend[t] = if d2 > bend[t] { d2 } else { bend[t] };
-                let x = buf[t].abs();
-                level[t] = if x > level[t] { x } else { level[t] };
+                bend[t] = bend[t].max(d2);
+                level[t] = level[t].max(buf[t].abs());
             }
         }
         // Maxima of |d²x| over eight positions: bend8[t] = max bend[t ..= t + 7].
@@ -808,13 +856,61 @@ impl<const CH: usize> TruePeak8x<CH> {
                 *b += w * v;
             }
         }
+        // The intervals' readings: interval `i` lies between frames `i` and `i + 1`; the
+        // frame's reading covers intervals `i - 1` and `i`.
+        let thr = self.threshold;
+        let mut p = [0.0f32; BLOCK];
+        let p = &mut p[..n];
+        if group == 1 {
+            for (i, (p, &b)) in p.iter_mut().zip(bound.iter()).enumerate() {
+                *p = if b <= thr {
+                    b
+                } else {
+                    self.exact(&bufs, FIRST + i)
+                };
+            }
+        } else {
+            p.copy_from_slice(bound);
+            let mut evaluated = [false; BLOCK];
+            let mut start = 0;
+            let mut pos = phase;
+            while start < n {
+                let end = n.min(start + group - pos);
+                // The group's frames here are `start .. end`. Interval `end - 1` is shared
+                // with the next group when this one completes here: exact if over the
+                // threshold, like every interval before `start`. The others serve this
+                // group only: evaluated, largest bound first, only while a bound exceeds
+                // both the threshold and every reading made for the group.
+                let mut made = if start > 0 { p[start - 1] } else { 0.0 };
+                let mut inner = end;
+                if end - start == group - pos {
+                    inner = end - 1;
+                    if bound[inner] > thr {
+                        p[inner] = self.exact(&bufs, FIRST + inner);
+                        made = made.max(p[inner]);
+                    }
+                }
+                loop {
+                    let floor = thr.max(made);
+                    let mut best = None;
+                    let mut most = floor;
+                    for (i, &b) in bound.iter().enumerate().take(inner).skip(start) {
+                        if b > most && !evaluated[i] {
+                            most = b;
+                            best = Some(i);
+                        }
+                    }
+                    let Some(i) = best else { break };
+                    evaluated[i] = true;
+                    p[i] = self.exact(&bufs, FIRST + i);
+                    made = made.max(p[i]);
+                }
+                start = end;
+                pos = 0;
+            }
+        }
         let mut prev = self.prev;
-        for (i, (o, &b)) in out[..n].iter_mut().zip(bound.iter()).enumerate() {
-            let p = if b <= self.threshold {
-                b
-            } else {
-                self.exact(&bufs, FIRST + i)
-            };
+        for (o, &p) in out[..n].iter_mut().zip(p.iter()) {
             *o = if prev > p { prev } else { p };
             prev = p;
         }
@@ -825,6 +921,61 @@ impl<const CH: usize> TruePeak8x<CH> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Grouped pushing: every value is at least the exact reading, and each group's largest
+    /// value is the exact largest reading when that is above the threshold (bit-identical),
+    /// at or under the threshold otherwise; for any phase and block split.
+    #[test]
+    fn grouped_readings_keep_each_groups_largest_exact() {
+        let n = 4_000;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut x = std::vec::Vec::with_capacity(n);
+        for i in 0..n {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let noise = (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+            let t = i as f32 / 48_000.0;
+            let tone = (2.0 * core::f32::consts::PI * 3_000.0 * t).sin();
+            let level = if (i / 500) % 2 == 0 { 1.2 } else { 0.3 };
+            x.push([
+                level * (0.8 * tone + 0.4 * noise),
+                level * (0.6 * tone - 0.5 * noise),
+            ]);
+        }
+        let mut full = TruePeak8x::<2>::new();
+        let mut exact = std::vec![0.0f32; n];
+        full.push_block(&x, &mut exact);
+        let threshold = 0.7f32;
+        for (group, phase, split) in [(4, 0, 128), (4, 3, 37), (4, 1, 5), (3, 2, 64), (8, 5, 200)] {
+            let mut d = TruePeak8x::<2>::new();
+            d.set_threshold(threshold);
+            let mut got = std::vec![0.0f32; n];
+            let mut ph = phase;
+            for (c, o) in x.chunks(split).zip(got.chunks_mut(split)) {
+                d.push_block_grouped(c, o, group, ph);
+                ph = (ph + c.len()) % group;
+            }
+            for (i, (&g, &e)) in got.iter().zip(&exact).enumerate() {
+                assert!(g >= e, "frame {i}: {g} under the exact {e}");
+            }
+            // Groups: the first has `phase` frames before frame 0.
+            let mut start = 0;
+            let mut len = group - phase;
+            while start < n {
+                let end = n.min(start + len);
+                let g = got[start..end].iter().fold(0.0f32, |m, &v| m.max(v));
+                let e = exact[start..end].iter().fold(0.0f32, |m, &v| m.max(v));
+                if e > threshold {
+                    assert_eq!(g, e, "group {group} phase {phase} at {start}");
+                } else {
+                    assert!(g <= threshold, "group at {start}: {g} over the threshold");
+                }
+                start = end;
+                len = group;
+            }
+        }
+    }
 
     #[test]
     fn delay_is_where_an_impulse_shows_up() {
