@@ -416,10 +416,16 @@ impl<const CH: usize> Mastering<CH> {
             return Err(Error::Order("limiter missing"));
         };
         let lookahead = ms_to_samples(lim.lookahead_ms, sample_rate);
+        // In true-peak mode the limiter aims its margin under the ceiling.
+        let margin = if lim.true_peak {
+            lathe_dynamics::TRUE_PEAK_MARGIN_DB
+        } else {
+            0.0
+        };
         Ok(LimiterModel::new(
             sample_rate,
-            lim.ceiling_db,
-            lookahead,
+            lim.ceiling_db - margin,
+            lathe_dynamics::effective_lookahead(lookahead),
             lim.release_ms,
             BassDetector::<1>::hold_frames(lookahead + 1, sample_rate),
             grid,

@@ -51,8 +51,8 @@
 //! assert!(comp.gain_reduction_db() > 3.0);
 //! let ceiling = lathe_core::db_to_gain(-1.0) as f32;
 //! assert!(audio.iter().flatten().all(|s| s.abs() <= ceiling));
-//! // 2 ms of lookahead (96 frames) on the gain computer's 4-frame grid, plus the detection delay.
-//! assert_eq!(limiter.latency(), 99 + lathe_dynamics::TRUE_PEAK_8X_DELAY);
+//! // 2 ms of lookahead (96 frames) on the gain computer's 8-frame grid, plus the detection delay.
+//! assert_eq!(limiter.latency(), 103 + lathe_dynamics::TRUE_PEAK_8X_DELAY);
 //! ```
 #![no_std]
 // Unsafe code only where a measured win needs it, with a safe twin it is tested against
@@ -78,9 +78,9 @@ pub use curve::{CompressorCurve, ExpanderCurve};
 pub use detector::{Ballistics, DetectorKind, LevelDetector, ADAPTIVE_RELEASE_FACTOR};
 pub use expander::{Expander, ExpanderParams};
 pub use limiter::{
-    BassDetector, Limiter, LimiterParams, MasteringLimiter, BASS_DECIMATION, BASS_DETECTOR_HZ,
-    BASS_HEADROOM, BASS_HOLD_FACTOR, BASS_MIN_HOLD_MS, GAIN_DECIMATION, MASTERING_LIMITER_CAPACITY,
-    TRUE_PEAK_MARGIN_DB,
+    effective_lookahead, BassDetector, Limiter, LimiterParams, MasteringLimiter, BASS_DECIMATION,
+    BASS_DETECTOR_HZ, BASS_HEADROOM, BASS_HOLD_FACTOR, BASS_MIN_HOLD_MS, GAIN_DECIMATION,
+    MASTERING_LIMITER_CAPACITY, TRUE_PEAK_MARGIN_DB,
 };
 pub use oversampling::Oversampler;
 pub use saturation::{Saturation, SaturationCurve, SaturationParams, BIAS_SCALE, DC_BLOCK_HZ};

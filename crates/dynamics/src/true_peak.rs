@@ -837,25 +837,33 @@ impl<const CH: usize> TruePeak8x<CH> {
         }
         // The bound of each interval (see the module docs).
         let rest = raw * self.remainder;
-        // Tap by tap over the whole block (vectorised across frames).
+        // Eight intervals at a time (one vector), every tap accumulated in registers; past
+        // `n` the lanes compute values nobody reads (every index stays in the buffers).
         let mut bound = [0.0f32; BLOCK];
-        let bound = &mut bound[..n];
-        for (i, b) in bound.iter_mut().enumerate() {
-            let k = FIRST + i;
-            *b = level[k].max(level[k + 1]) + rest;
-        }
-        for (t, &c) in self.centre.iter().enumerate() {
-            let from = (FIRST as isize - CENTRE_FROM - t as isize) as usize;
-            for (b, &v) in bound.iter_mut().zip(&bend[from..from + n]) {
-                *b += c * v;
+        for (c, chunk) in bound.chunks_exact_mut(8).enumerate().take(n.div_ceil(8)) {
+            let at = |v: &[f32; LEN], from: usize| -> [f32; 8] {
+                let from = from + 8 * c;
+                v.get(from..from + 8)
+                    .and_then(|s| s.try_into().ok())
+                    .unwrap_or([0.0; 8])
+            };
+            let (here, next) = (at(&level, FIRST), at(&level, FIRST + 1));
+            let mut acc: [f32; 8] = core::array::from_fn(|l| here[l].max(next[l]) + rest);
+            for (t, &w) in self.centre.iter().enumerate() {
+                let v = at(&bend, (FIRST as isize - CENTRE_FROM - t as isize) as usize);
+                for l in 0..8 {
+                    acc[l] += w * v[l];
+                }
             }
-        }
-        for (&w, &seg) in self.segments.iter().zip(&SEGMENTS) {
-            let from = (FIRST as isize - seg - 7) as usize;
-            for (b, &v) in bound.iter_mut().zip(&bend8[from..from + n]) {
-                *b += w * v;
+            for (&w, &seg) in self.segments.iter().zip(&SEGMENTS) {
+                let v = at(&bend8, (FIRST as isize - seg - 7) as usize);
+                for l in 0..8 {
+                    acc[l] += w * v[l];
+                }
             }
+            chunk.copy_from_slice(&acc);
         }
+        let bound = &bound[..n];
         // The intervals' readings: interval `i` lies between frames `i` and `i + 1`; the
         // frame's reading covers intervals `i - 1` and `i`.
         let thr = self.threshold;
