@@ -21,7 +21,7 @@ pub const MASTERING_LIMITER_CAPACITY: usize = 8192;
 pub type MasteringLimiter<const CH: usize> = Limiter<CH, MASTERING_LIMITER_CAPACITY>;
 
 /// Corner of the 2nd-order Butterworth low-pass in front of the bass detector, Hz (x42-dpl /
-/// zita style).
+/// zita style); at sample rates under 11 kHz, 0.4 of the detector's reduced rate.
 pub const BASS_DETECTOR_HZ: f64 = 500.0;
 /// The bass detector holds its peaks as long as the lookahead window times this…
 pub const BASS_HOLD_FACTOR: usize = 1;
@@ -32,9 +32,10 @@ pub const BASS_MIN_HOLD_MS: f64 = 25.0;
 /// The bass detector runs at `1 / BASS_DECIMATION` of the sample rate: the mean of each
 /// group of this many frames (a box filter, whose nulls fall on the frequencies that would
 /// alias onto the bass band) goes through the low-pass, and its level holds for the next group.
-/// A detector needs no more (its hold is 25 ms or longer), and the recursion, the one part of
-/// the limiter that cannot run across frames at once, costs a quarter.
-pub const BASS_DECIMATION: usize = 4;
+/// A detector needs no more (its hold is 25 ms or longer; at 48 kHz the low-pass runs at
+/// 6 kHz, and what aliases onto its band is at least 21 dB down), and its recursion, which
+/// cannot run across frames at once, costs an eighth. It is the gain computer's group.
+pub const BASS_DECIMATION: usize = 8;
 
 /// The bass detector holds the full-band peak as long as the low-passed audio reaches at least
 /// `1 / BASS_HEADROOM` of it (bass-dominated waveforms, a little treble riding on them
@@ -153,10 +154,13 @@ impl<const CH: usize> BassDetector<CH> {
     /// # Errors
     /// A rate the low-pass cannot be designed for.
     pub fn new(sample_rate: f64) -> Result<Self> {
+        let rate = sample_rate / BASS_DECIMATION as f64;
+        // Below 11 kHz the reduced rate's Nyquist frequency comes near the corner: 0.4 of
+        // the reduced rate there (400 Hz at 8 kHz).
         let c = low_pass(
-            BASS_DETECTOR_HZ,
+            BASS_DETECTOR_HZ.min(0.4 * rate),
             core::f64::consts::FRAC_1_SQRT_2,
-            sample_rate / BASS_DECIMATION as f64,
+            rate,
         )?;
         Ok(Self {
             lp: Biquad::new(c),
