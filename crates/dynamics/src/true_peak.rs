@@ -797,7 +797,8 @@ impl<const CH: usize> TruePeak8x<CH> {
         }
         // Nothing in this block can reach the threshold: by the L1 norms, …
         let mut skip = raw * self.input_bound;
-        if skip > self.threshold {
+        // (A sample over the threshold is a reading over it: no bound can skip the block.)
+        if skip > self.threshold && raw <= self.threshold {
             // … or by the interval bound with every |d²x| at the span's largest.
             let bend = bufs
                 .iter()
