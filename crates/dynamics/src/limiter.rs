@@ -443,9 +443,9 @@ pub fn effective_lookahead(lookahead: usize) -> usize {
 ///
 /// # Cost
 /// A peak reading at or under the ceiling never changes the gain, so the true-peak detector is
-/// given the ceiling as its threshold and evaluates only the intervals that can exceed it
-/// (on music pushed 6 dB into the ceiling, about one in eight; bit-identical output, see
-/// [`set_detector_skipping`](Self::set_detector_skipping)); and a
+/// given the ceiling as its threshold and evaluates only the intervals that can exceed it and
+/// can be their group's largest (on music pushed 6 dB into the ceiling, one in 15;
+/// bit-identical output, see [`set_detector_skipping`](Self::set_detector_skipping)); and a
 /// block with nothing over the ceiling while the gain rests at unity only moves the state on.
 ///
 /// The audio is delayed by `8 · (G + 1) − 1 + TRUE_PEAK_8X_DELAY` frames,
