@@ -40,6 +40,11 @@ use lathe_core::{Error, Result};
 pub struct BandEnergies<const BANDS: usize> {
     /// Per lane (split): the split's SVF (the last lane is idle).
     coeffs: WideCoeffs<BANDS>,
+    /// Per lane: the high side `hs·ic1 + hl·ic2 + hx·x` straight from the state before the
+    /// step and the input (see [`run`](Self::run)).
+    hs: [f64; BANDS],
+    hl: [f64; BANDS],
+    hx: [f64; BANDS],
     state: SvfState<BANDS>,
     /// Input of each lane at the next frame (lane `j > 0`: the high side of lane `j − 1`).
     next: [f64; BANDS],
@@ -81,6 +86,9 @@ impl<const BANDS: usize> BandEnergies<BANDS> {
         }
         Ok(Self {
             coeffs: WideCoeffs::from_lanes(&lanes),
+            hs: lanes.map(|c| 2.0 * c.a1 + c.a2),
+            hl: lanes.map(|c| 1.0 - 2.0 * c.a2 - c.a3),
+            hx: lanes.map(|c| 2.0 * c.a2 + c.a3 - 1.0),
             state: SvfState::ZERO,
             next: [0.0; BANDS],
             energy: [0.0; BANDS],
@@ -98,25 +106,47 @@ impl<const BANDS: usize> BandEnergies<BANDS> {
 
     /// Feeds `input` (mono).
     pub fn process(&mut self, input: &[f32]) {
+        // Segments between the sanitising frames, so the state stays in registers inside
+        // each (a call that may change it would keep it in memory, and every frame would
+        // wait for a store and a load on the recursion).
+        let mut rest = input;
+        while !rest.is_empty() {
+            let to_event = SANITIZE_FRAMES - self.frames % SANITIZE_FRAMES;
+            let (segment, tail) = rest.split_at((to_event as usize).min(rest.len()));
+            self.run(segment);
+            self.frames += segment.len() as u64;
+            if self.frames % SANITIZE_FRAMES == 0 {
+                self.state.sanitize();
+            }
+            rest = tail;
+        }
+    }
+
+    /// Frames with no sanitising event among them.
+    #[inline(always)]
+    fn run(&mut self, input: &[f32]) {
         let (mut st, mut next, mut energy) = (self.state, self.next, self.energy);
         let last = BANDS - 1;
+        let (hs, hl, hx) = (self.hs, self.hl, self.hx);
         for &x in input {
             next[0] = f64::from(x);
-            // One SVF step on every lane.
-            let (u1, v2x2) = st.step_wide(&self.coeffs, next);
+            // LR2: low = v2, high = -(x - 2 v1 - v2) (the polarity does not change energy).
+            // With v1 and v2 written out in the state before the step and the input,
+            // high = (2a1 + a2)·ic1 + (1 - 2a2 - a3)·ic2 + (2a2 + a3 - 1)·x: the input reaches
+            // it through one multiplication and one addition, so the hand-over from lane to
+            // lane (all lanes are one vector) does not wait on the state update.
             let mut high = [0.0f64; BANDS];
+            for j in 0..BANDS {
+                high[j] = (hs[j] * st.ic1[j] + hl[j] * st.ic2[j]) + hx[j] * next[j];
+            }
+            // One SVF step on every lane.
+            let (_, v2x2) = st.step_wide(&self.coeffs, next);
             for j in 0..last {
-                let (v1, v2) = (0.5 * u1[j], 0.5 * v2x2[j]);
-                // LR2: low = v2, high = -(x - 2 v1 - v2) (the polarity does not change energy).
+                let v2 = 0.5 * v2x2[j];
                 energy[j] += v2 * v2;
-                high[j] = 2.0 * v1 + v2 - next[j];
             }
             energy[last] += high[last - 1] * high[last - 1];
             next[1..].copy_from_slice(&high[..last]);
-            self.frames += 1;
-            if self.frames % SANITIZE_FRAMES == 0 {
-                st.sanitize();
-            }
         }
         (self.state, self.next, self.energy) = (st, next, energy);
     }
