@@ -395,7 +395,12 @@ impl<const N: usize> Attack<N> {
 /// `D · (max(1, ceil(L / D)) + 1) − 1` (from `L + 7` to `L + 15` frames; 15 for `L = 0`). The
 /// limiter's latency is this plus [`TRUE_PEAK_8X_DELAY`]; a peak is held this long.
 pub fn effective_lookahead(lookahead: usize) -> usize {
-    D * (lookahead.div_ceil(D).max(1) + 1) - 1
+    D * (attack_groups(lookahead) + 1) - 1
+}
+
+/// Groups the attack spans for a lookahead of `l` frames, `max(1, ceil(L / D))`.
+fn attack_groups(l: usize) -> usize {
+    l.div_ceil(D).max(1)
 }
 
 /// A lookahead brick-wall limiter for `CH` channels with capacity `N` frames, stereo-linked.
@@ -478,10 +483,7 @@ pub struct Limiter<const CH: usize, const N: usize> {
     prepared: bool,
     /// Lookahead `L` in frames, as set.
     lookahead: usize,
-    /// Groups the attack spans, `ceil(L / D)` (at least 1); the sliding maximum spans one
-    /// more.
-    attack_groups: usize,
-    /// Groups of the sliding maximum, `attack_groups + 1`.
+    /// Groups of the sliding maximum: one more than the attack spans (see `attack_groups`).
     window: usize,
     /// Frames of the current group so far, …
     phase: usize,
@@ -521,7 +523,6 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
             sample_rate: 48_000.0,
             prepared: false,
             lookahead: 0,
-            attack_groups: 1,
             window: 2,
             phase: 0,
             group_peak: 0,
@@ -594,7 +595,7 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
     /// Lookahead in frames for `params` at `sample_rate`, checked against the capacity.
     fn lookahead_frames(params: &LimiterParams, sample_rate: f64) -> Result<usize> {
         let l = ms_to_samples(params.lookahead_ms, sample_rate);
-        let needed = (Self::effective_lookahead(l) + DETECTION_DELAY + 1).max(REPLAY + 1);
+        let needed = (effective_lookahead(l) + DETECTION_DELAY + 1).max(REPLAY + 1);
         if needed > N {
             return Err(Error::CapacityExceeded {
                 needed,
@@ -618,19 +619,9 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         self.release_coeff = one_pole_coeff(self.params.release_ms, self.sample_rate / D as f64);
     }
 
-    /// Groups the attack spans for a lookahead of `l` frames.
-    fn attack_groups(l: usize) -> usize {
-        l.div_ceil(D).max(1)
-    }
-
-    /// See [`effective_lookahead`].
-    fn effective_lookahead(l: usize) -> usize {
-        effective_lookahead(l)
-    }
-
     /// Frames of delay: the effective lookahead plus the detection delay.
     fn delay(&self) -> usize {
-        Self::effective_lookahead(self.lookahead) + DETECTION_DELAY
+        effective_lookahead(self.lookahead) + DETECTION_DELAY
     }
 
     /// `out[i]` = the frame `d - i` frames before the block's frame 0 for `i < d` (from the
@@ -892,9 +883,9 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
         self.sample_rate = spec.sample_rate;
         self.prepared = true;
         self.lookahead = l;
-        self.attack_groups = Self::attack_groups(l);
-        self.window = self.attack_groups + 1;
-        self.attack.configure(self.attack_groups);
+        let groups = attack_groups(l);
+        self.window = groups + 1;
+        self.attack.configure(groups);
         self.bass = bass;
         self.bass_hold
             .set_hold(BassDetector::<CH>::hold_frames(l + 1, spec.sample_rate).div_ceil(D));
