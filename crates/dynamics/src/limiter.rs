@@ -191,12 +191,17 @@ impl<const CH: usize> BassDetector<CH> {
         self.level
     }
 
-    /// Pushes one whole group of [`BASS_DECIMATION`] frames, starting at a group boundary
-    /// (a multiple of [`BASS_DECIMATION`] frames since the reset), and returns the level after
-    /// it: the same as pushing the frames one by one.
+    /// Pushes [`BASS_DECIMATION`] frames and returns the level after them: the same as
+    /// pushing them one by one, in one step when they start at a group boundary (a multiple
+    /// of [`BASS_DECIMATION`] frames since the reset).
     #[inline(always)]
     pub fn push_group(&mut self, group: &[[f32; CH]; BASS_DECIMATION]) -> f32 {
-        debug_assert_eq!(self.frames % BASS_DECIMATION as u32, 0);
+        if self.frames % BASS_DECIMATION as u32 != 0 {
+            for frame in group {
+                self.push(frame);
+            }
+            return self.level;
+        }
         for frame in group {
             for (s, &v) in self.sum.iter_mut().zip(frame) {
                 *s += v;
@@ -928,5 +933,38 @@ impl<const CH: usize, const N: usize> Processor<CH> for Limiter<CH, N> {
 
     fn latency(&self) -> usize {
         self.delay()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A whole group pushed at once reads the same as its frames pushed one by one, at a group
+    /// boundary and off it.
+    #[test]
+    fn bass_groups_push_like_frames() {
+        let frames: [[f32; 2]; 64] = core::array::from_fn(|i| {
+            let t = i as f32;
+            [(t * 0.11).sin(), 0.5 * (t * 0.07).cos()]
+        });
+        for offset in [0, 3] {
+            let mut one = BassDetector::<2>::new(48_000.0).unwrap();
+            let mut grouped = one;
+            let mut levels = [0.0f32; 2];
+            for f in &frames[..offset] {
+                levels[0] = one.push(f);
+                levels[1] = grouped.push(f);
+            }
+            for chunk in frames[offset..].chunks_exact(BASS_DECIMATION) {
+                for f in chunk {
+                    levels[0] = one.push(f);
+                }
+                let g: &[[f32; 2]; BASS_DECIMATION] = chunk.try_into().unwrap();
+                levels[1] = grouped.push_group(g);
+                assert_eq!(levels[0].to_bits(), levels[1].to_bits(), "offset {offset}");
+            }
+            assert!(levels[0] > 0.0);
+        }
     }
 }
