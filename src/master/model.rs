@@ -21,9 +21,11 @@
 //!
 //! The model's limiter loss `Δ(g) = L_limited(g) - L_unlimited(g)` (both computed by the model,
 //! so gating and binning errors cancel) is added to the exact loudness measured before the
-//! limiter. What remains is the difference between the decimated envelope and the real limiter:
-//! measured on synthesised music, first renders land within 0.03 LU of the target also when
-//! pushed from -17 to -9 LUFS (0.9-1.7 LU of limiter loss), and about 0.4 LU short where the
+//! limiter. The model aims where the limiter does (its true-peak margin under the ceiling) and
+//! holds peaks as long as it does (its effective lookahead, on its 8-frame gain grid). What
+//! remains is the difference between the decimated envelope and the real limiter: measured on
+//! synthesised music, first renders land within 0.02 LU of the target also when pushed from
+//! -17 to -9 LUFS (0.9-1.7 LU of limiter loss), and about 0.4 LU short where the
 //! target is barely reachable (the loudness hardly grows with more gain, -14 to -8 LUFS on
 //! the same music). The render pass measures the real output and the mastering job re-renders
 //! with a corrected gain when the miss exceeds its tolerance (see `Mastering`).
