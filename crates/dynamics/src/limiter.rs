@@ -52,7 +52,7 @@ pub const TRUE_PEAK_MARGIN_DB: f64 = 0.05;
 /// gain is interpolated linearly between the groups' values. Gain envelopes of a limiter move
 /// over milliseconds (the default glide takes 5 ms, 30 groups at 48 kHz), so an eighth of the
 /// rate loses nothing audible: at 44.1 kHz and above a group is at most 0.18 ms, and the
-/// corners of the interpolated gain leave -107 dB above 12 kHz on the splatter test (-114 dB
+/// corners of the interpolated gain leave -106 dB above 12 kHz on the splatter test (-114 dB
 /// frame by frame, -76 dB for a naive limiter). The sequential part of the limiter, the one that
 /// cannot run across frames at once, costs an eighth, and the true-peak detector only needs
 /// each group's largest reading. The groups are counted from `prepare`/`reset`, as the bass
