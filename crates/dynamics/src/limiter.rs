@@ -59,7 +59,8 @@ pub const TRUE_PEAK_MARGIN_DB: f64 = 0.05;
 /// detector's are, so the output never depends on the block split.
 pub const GAIN_DECIMATION: usize = 8;
 const D: usize = GAIN_DECIMATION;
-const _: () = assert!(D % BASS_DECIMATION == 0);
+// The bass detector's groups are the gain computer's.
+const _: () = assert!(D == BASS_DECIMATION);
 /// Groups of the gain computer per [`BLOCK`], at most (a block may complete one more group
 /// than it holds whole).
 const GROUPS: usize = BLOCK / D + 1;
@@ -419,7 +420,7 @@ fn attack_groups(l: usize) -> usize {
 ///    bound says an interval can reach the ceiling). The Annex 2 detector alone reads
 ///    full-band transients up to about 2 dB low; this one stays within about 0.05 dB of an
 ///    independent 64-tap 8x reference.
-///    A second, **bass detector** low-passes the audio at [`BASS_DETECTOR_HZ`] (at a quarter
+///    A second, **bass detector** low-passes the audio at [`BASS_DETECTOR_HZ`] (at an eighth
 ///    of the rate, [`BASS_DECIMATION`]): while the
 ///    low-passed level reaches at least `1 / BASS_HEADROOM` of the peak (a bass-dominated
 ///    waveform, with whatever treble rides on it), the peak is also held for
@@ -718,12 +719,8 @@ impl<const CH: usize, const N: usize> Limiter<CH, N> {
         while i < n {
             if phase == 0 && i + D <= n {
                 // A whole group at once.
-                let mut level = 0.0;
-                for x in xd[i..i + D].chunks_exact(BASS_DECIMATION) {
-                    let x: &[[f32; CH]; BASS_DECIMATION] =
-                        x.try_into().unwrap_or(&[[0.0; CH]; BASS_DECIMATION]);
-                    level = detector.push_group(x);
-                }
+                let x: &[[f32; CH]; D] = xd[i..i + D].try_into().unwrap_or(&[[0.0; CH]; D]);
+                let level = detector.push_group(x);
                 // Peaks are non-negative finite floats: their bit patterns order like the
                 // values.
                 let p = peak[i..i + D].iter().fold(0u32, |m, p| m.max(p.to_bits()));
