@@ -14,6 +14,10 @@
 //! the 2-5 kHz region and raises it near Nyquist. At 88.2 kHz and above the shaping is not
 //! needed (the noise is already far below audibility) and [`Dither::new`] falls back to flat
 //! TPDF. Float output is never dithered.
+//!
+//! The error fed back is the quantiser's rounding error alone (within ±1.5 LSB); samples are
+//! clipped to the integer range after the loop, so a clipped sample leaves the shaped noise
+//! that follows it undisturbed.
 
 use lathe_core::{Error, Result};
 
@@ -148,7 +152,7 @@ impl Dither {
                     0.0
                 }
             });
-            let target = pair(&|c| x[c] * self.scale);
+            let target = pair(&|c| scaled(x[c], self.scale));
             let t0 = tpdf(&mut state);
             let t1 = tpdf(&mut state);
             let dithered = [target[0] + t0, target[1] + t1];
@@ -160,11 +164,11 @@ impl Dither {
             });
             let feedback = pair(&|c| LIPSHITZ[0] * e[0][c] + older[c]);
             let v = pair(&|c| target[c] - feedback[c]);
-            let r = pair(&|c| round_to_magic(dithered[c] - feedback[c]).clamp(lo, hi));
-            let err = pair(&|c| ((r[c] - MAGIC) - v[c]).clamp(-4.0, 4.0));
+            let r = pair(&|c| round_to_magic(dithered[c] - feedback[c]));
+            let err = pair(&|c| (r[c] - MAGIC) - v[c]);
             e = [err, e[0], e[1], e[2], e[3]];
-            o[0] = from_magic(r[0]);
-            o[1] = from_magic(r[1]);
+            o[0] = from_magic(r[0].clamp(lo, hi));
+            o[1] = from_magic(r[1].clamp(lo, hi));
         }
         self.state = state;
         for (k, ek) in e.iter().enumerate() {
@@ -178,7 +182,7 @@ impl Dither {
     #[inline(always)]
     fn step(&self, state: &mut u64, x: f32, e: &mut [f64; 5]) -> i32 {
         let x = if x.is_finite() { f64::from(x) } else { 0.0 };
-        let target = x * self.scale;
+        let target = scaled(x, self.scale);
         let dithered = target + tpdf(state);
         let (lo, hi) = (MAGIC + self.min_int, MAGIC + self.max_int);
         if self.shaping == NoiseShaping::None {
@@ -189,11 +193,13 @@ impl Dither {
             LIPSHITZ[1] * e[1] + LIPSHITZ[2] * e[2] + LIPSHITZ[3] * e[3] + LIPSHITZ[4] * e[4];
         let feedback = LIPSHITZ[0] * e[0] + older;
         let v = target - feedback;
-        let r = round_to_magic(dithered - feedback).clamp(lo, hi);
-        // Clamp the stored error so a clipped sample cannot make the loop ring.
-        let err = ((r - MAGIC) - v).clamp(-4.0, 4.0);
+        let r = round_to_magic(dithered - feedback);
+        // The loop keeps the rounding error only (within ±1.5 LSB: half a step and the
+        // dither); the clipping comes after it, so a clipped sample cannot make the loop
+        // ring, and the path from one error to the next has no clamp on it.
+        let err = (r - MAGIC) - v;
         *e = [err, e[0], e[1], e[2], e[3]];
-        from_magic(r)
+        from_magic(r.clamp(lo, hi))
     }
 
     /// Clears the noise-shaping memory (the random sequence goes on).
@@ -215,6 +221,17 @@ fn tpdf(state: &mut u64) -> f64 {
     z ^= z >> 31;
     let (a, b) = ((z >> 32) as u32, z as u32);
     (f64::from(a) - f64::from(b)) * (1.0 / 4_294_967_296.0)
+}
+
+/// Largest magnitude of a scaled sample, in LSB (`2^32`): beyond every integer sample range,
+/// so clipping is unchanged, and far inside the range where [`round_to_magic`] rounds
+/// exactly, so the shaping loop's error stays a rounding error however loud the input.
+const TARGET_LIMIT: f64 = 4_294_967_296.0;
+
+/// The sample `x` (full scale ±1.0) in LSB of the output, at most [`TARGET_LIMIT`] in magnitude.
+#[inline(always)]
+fn scaled(x: f64, scale: f64) -> f64 {
+    (x * scale).clamp(-TARGET_LIMIT, TARGET_LIMIT)
 }
 
 /// `1.5 · 2^52`: adding it to an `f64` of magnitude under `2^51` leaves no fraction bits, so
@@ -357,6 +374,32 @@ mod tests {
         let top_gain = band_db(&shaped, 18_000.0, 21_000.0) - band_db(&flat, 18_000.0, 21_000.0);
         assert!(mid_gain < -8.0, "2-5 kHz noise change {mid_gain} dB");
         assert!(top_gain > 10.0, "18-21 kHz noise change {top_gain} dB");
+    }
+
+    #[test]
+    fn clipping_stays_out_of_the_shaping_loop() {
+        // A burst far over full scale (and at the largest float) between quiet passages: the
+        // output clips, and the shaping memory only ever holds rounding errors (within
+        // ±1.5 LSB; a clipping error fed back would be up to the whole overshoot).
+        let mut d = Dither::new(16, NoiseShaping::Lipshitz, 48_000.0, 7).unwrap();
+        let mut worst = 0.0f64;
+        for i in 0..3_000 {
+            let x = match i {
+                1_000..=1_099 if i % 2 == 0 => 4.0,
+                1_000..=1_099 => f32::MAX,
+                _ => (0.001 * (i as f64 * 0.05).sin()) as f32,
+            };
+            let q = d.quantize(x, 0);
+            if (1_000..1_100).contains(&i) {
+                assert_eq!(q, 32_767, "sample {i}");
+            } else {
+                // 33 LSB of signal and at most 14 of shaped noise (the feedback filter's
+                // coefficients sum to 8.4 in magnitude, times 1.5 LSB, plus the dither).
+                assert!(q.abs() <= 47, "sample {i}: {q}");
+            }
+            worst = worst.max(d.err[0].iter().fold(0.0, |m, e| m.max(e.abs())));
+        }
+        assert!(worst <= 1.5, "error memory reached {worst} LSB");
     }
 
     #[test]
