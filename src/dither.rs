@@ -163,12 +163,11 @@ impl Dither {
                     + LIPSHITZ[4] * e[4][c]
             });
             let feedback = pair(&|c| LIPSHITZ[0] * e[0][c] + older[c]);
-            let v = pair(&|c| target[c] - feedback[c]);
-            let r = pair(&|c| round_to_magic(dithered[c] - feedback[c]));
-            let err = pair(&|c| (r[c] - MAGIC) - v[c]);
-            e = [err, e[0], e[1], e[2], e[3]];
-            o[0] = from_magic(r[0].clamp(lo, hi));
-            o[1] = from_magic(r[1].clamp(lo, hi));
+            let (r0, err0) = shaped_round(target[0], dithered[0], feedback[0]);
+            let (r1, err1) = shaped_round(target[1], dithered[1], feedback[1]);
+            e = [[err0, err1], e[0], e[1], e[2], e[3]];
+            o[0] = from_magic(r0.clamp(lo, hi));
+            o[1] = from_magic(r1.clamp(lo, hi));
         }
         self.state = state;
         for (k, ek) in e.iter().enumerate() {
@@ -192,12 +191,7 @@ impl Dither {
         let older =
             LIPSHITZ[1] * e[1] + LIPSHITZ[2] * e[2] + LIPSHITZ[3] * e[3] + LIPSHITZ[4] * e[4];
         let feedback = LIPSHITZ[0] * e[0] + older;
-        let v = target - feedback;
-        let r = round_to_magic(dithered - feedback);
-        // The loop keeps the rounding error only (within ±1.5 LSB: half a step and the
-        // dither); the clipping comes after it, so a clipped sample cannot make the loop
-        // ring, and the path from one error to the next has no clamp on it.
-        let err = (r - MAGIC) - v;
+        let (r, err) = shaped_round(target, dithered, feedback);
         *e = [err, e[0], e[1], e[2], e[3]];
         from_magic(r.clamp(lo, hi))
     }
@@ -221,6 +215,17 @@ fn tpdf(state: &mut u64) -> f64 {
     z ^= z >> 31;
     let (a, b) = ((z >> 32) as u32, z as u32);
     (f64::from(a) - f64::from(b)) * (1.0 / 4_294_967_296.0)
+}
+
+/// The shaped quantiser's rounding, before clipping: `MAGIC` plus the integer nearest to
+/// `dithered - feedback` (see [`round_to_magic`]), and the error the loop keeps, that integer
+/// minus `target - feedback`. The loop keeps the rounding error only (within ±1.5 LSB: half a
+/// step and the dither); the caller clips afterwards, so a clipped sample cannot make the loop
+/// ring, and the path from one error to the next has no clamp on it.
+#[inline(always)]
+fn shaped_round(target: f64, dithered: f64, feedback: f64) -> (f64, f64) {
+    let r = round_to_magic(dithered - feedback);
+    (r, (r - MAGIC) - (target - feedback))
 }
 
 /// Largest magnitude of a scaled sample, in LSB (`2^32`): beyond every integer sample range,
