@@ -216,18 +216,6 @@ impl<const CH: usize> WideCoeffs<CH> {
             m2h: [0.5 * c.m2; CH],
         }
     }
-
-    /// Different coefficients per channel (lane).
-    pub fn from_lanes(c: &[SvfCoeffs; CH]) -> Self {
-        Self {
-            a1x2: c.map(|c| 2.0 * c.a1),
-            a2x2: c.map(|c| 2.0 * c.a2),
-            a3x2: c.map(|c| 2.0 * c.a3),
-            m0: c.map(|c| c.m0),
-            m1h: c.map(|c| 0.5 * c.m1),
-            m2h: c.map(|c| 0.5 * c.m2),
-        }
-    }
 }
 
 /// The two integrator states of an SVF, per channel, in `f64`.
