@@ -1,10 +1,10 @@
 //! Throughput of the EQ kernels: one SVF vs the core TDF-II biquad, the 5-band stereo EQ
-//! (still and while smoothing), and the crossovers. Frames per second via
+//! (still and while smoothing), the crossovers and the band-energy meter. Frames per second via
 //! `Throughput::Elements(frames)`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use lathe_core::{Biquad, ProcessSpec, Processor};
-use lathe_eq::{design_band, BandParams, Crossover, ParametricEq, Svf, SvfCoeffs};
+use lathe_eq::{design_band, BandEnergies, BandParams, Crossover, ParametricEq, Svf, SvfCoeffs};
 use lathe_testkit::signals;
 use std::hint::black_box;
 
@@ -174,5 +174,20 @@ fn crossovers(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, single_filters, eq_5band, crossovers);
+/// The spectrum-balance meter's four band energies (LR2 splits at 150 Hz, 1 kHz, 5 kHz) of a
+/// mono signal, as `lathe analyze` runs them.
+fn band_energies(c: &mut Criterion) {
+    let mut g = c.benchmark_group("eq/band energies 4 bands mono 48k");
+    for n in BLOCKS {
+        g.throughput(Throughput::Elements(n as u64));
+        let mut e = BandEnergies::<4>::new(&[150.0, 1_000.0, 5_000.0], FS).unwrap();
+        let x: Vec<f32> = input::<1>(n).into_iter().map(|[s]| s).collect();
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| e.process(black_box(&x)))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, single_filters, eq_5band, crossovers, band_energies);
 criterion_main!(benches);
