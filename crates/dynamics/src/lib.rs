@@ -56,7 +56,8 @@
 //! ```
 #![no_std]
 // Unsafe code only where a measured win needs it, with a safe twin it is tested against
-// (the true-peak detector's SSE dot products, and its AVX2 + FMA readings chosen at run time).
+// (the true-peak detector's SSE dot products, and its AVX2 + FMA readings chosen at run time;
+// the AVX2 builds of the plain block loops behind the detected `wide::Avx2` token).
 #![deny(unsafe_code)]
 
 #[cfg(test)]
@@ -72,6 +73,7 @@ pub mod oversampling;
 mod saturation;
 mod sidechain;
 mod true_peak;
+mod wide;
 
 pub use compressor::{Compressor, CompressorParams, DEFAULT_LOOKAHEAD_CAPACITY, PARAM_RAMP_MS};
 pub use curve::{CompressorCurve, ExpanderCurve};

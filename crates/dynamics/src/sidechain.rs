@@ -156,14 +156,18 @@ impl<const CH: usize> Sidechain<CH> {
     #[inline(always)]
     pub(crate) fn detect(&mut self, frames: &[[f32; CH]], out: &mut [[f32; CH]], flush: bool) {
         if self.hpf_on {
+            // The filter in a local, so its state stays in registers (through `self` it would
+            // make a store and a load on the recursion every frame).
+            let mut hpf = self.hpf;
             for (f, o) in frames.iter().zip(out.iter_mut()) {
                 for (ch, v) in o.iter_mut().enumerate() {
-                    *v = self.hpf.tick(ch, f64::from(f[ch])) as f32;
+                    *v = hpf.tick(ch, f64::from(f[ch])) as f32;
                 }
             }
             if flush {
-                self.hpf.flush();
+                hpf.flush();
             }
+            self.hpf = hpf;
         } else {
             out.copy_from_slice(frames);
         }

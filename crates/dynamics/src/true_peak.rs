@@ -250,8 +250,6 @@ mod wide {
         _mm_cvtss_f32, _mm_movehl_ps, _mm_shuffle_ps,
     };
 
-    cpufeatures::new!(avx2_fma, "avx2", "fma");
-
     /// Pairs rounded up to whole vectors.
     const PADDED: usize = 40;
     const VECTORS: usize = PADDED / 8;
@@ -270,9 +268,7 @@ mod wide {
         /// The transposed tables, when this processor has AVX2 and FMA (the only way to make
         /// them, so holding one proves the features are there).
         pub(super) fn if_detected(t: &lanes::Tables) -> Option<Self> {
-            if !avx2_fma::init().get() {
-                return None;
-            }
+            crate::wide::Avx2::detect()?;
             let rows = core::array::from_fn(|row| {
                 core::array::from_fn(|m| match row {
                     0..=3 if m < PAIRS => t.sums[m][row],
@@ -291,17 +287,6 @@ mod wide {
             // features `reading_avx` is compiled for.
             unsafe { reading_avx(self, w) }
         }
-    }
-
-    /// Runs `f` compiled for AVX2 + FMA: the plain vector loops inlined into it use 256-bit
-    /// registers. Their results are bit-identical to the baseline build (Rust never fuses a
-    /// multiplication and an addition on its own).
-    ///
-    /// # Safety
-    /// The processor must have AVX2 and FMA (a [`Tables`] exists only where it has).
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
-        f()
     }
 
     /// Sum of the eight lanes of `v`.
@@ -495,6 +480,9 @@ pub struct TruePeak8x<const CH: usize> {
     /// The same, laid out for the AVX2 + FMA evaluation, on processors that have it.
     #[cfg(target_arch = "x86_64")]
     wide: Option<wide::Tables>,
+    /// Set with `wide`: the block loops then run compiled for AVX2.
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<crate::wide::Avx2>,
     /// The bound's taps one by one (`j = CENTRE_FROM ..`), each the largest `|f(j)|`.
     centre: [f32; 8],
     /// The bound's segment weights (sums of `|f(j)|` over each segment of [`SEGMENTS`]).
@@ -655,6 +643,8 @@ impl<const CH: usize> TruePeak8x<CH> {
         Self {
             #[cfg(target_arch = "x86_64")]
             wide: wide::Tables::if_detected(&tables),
+            #[cfg(target_arch = "x86_64")]
+            avx2: crate::wide::Avx2::detect(),
             tables,
             centre,
             segments,
@@ -721,15 +711,11 @@ impl<const CH: usize> TruePeak8x<CH> {
             let grouping = (group, phase);
             phase = (phase + block.len()) % group;
             #[cfg(target_arch = "x86_64")]
-            if self.wide.is_some() {
-                // SAFETY: `wide` is set only where AVX2 and FMA were detected.
-                #[allow(unsafe_code)]
-                unsafe {
-                    wide::with_avx2(
-                        #[inline(always)]
-                        || self.run(block, out, grouping),
-                    )
-                };
+            if let Some(t) = self.avx2 {
+                t.run(
+                    #[inline(always)]
+                    || self.run(block, out, grouping),
+                );
                 continue;
             }
             self.run(block, out, grouping);
