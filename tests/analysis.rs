@@ -38,6 +38,53 @@ fn a_clean_mix_has_no_problems_beyond_loudness() {
     assert!((shares - 1.0).abs() < 0.15, "band shares sum to {shares}");
 }
 
+/// The running sums behind the DC offset, the mono loss and the clip counts, against the
+/// same quantities summed directly in `f64`.
+#[test]
+fn dc_mono_loss_and_clips_match_direct_sums() {
+    let x = signals::pink_noise(0.3, 2, (FS * 20.0) as usize);
+    // Left with a small offset, right a delayed and quieter copy; a few clipped stretches.
+    let frames: Vec<[f32; 2]> = x
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| {
+            let l = s + 0.0123;
+            let r = 0.5 * x[i.saturating_sub(7)] - 0.002;
+            let l = if i % 50_000 < 5 { 1.0 } else { l };
+            [l, r]
+        })
+        .collect();
+    let r = analyse(&frames);
+    let n = frames.len() as f64;
+    let mean = |ch: usize| frames.iter().map(|f| f64::from(f[ch])).sum::<f64>() / n;
+    assert!(
+        (r.dc_offset - mean(0)).abs() < 1e-9,
+        "{} vs {}",
+        r.dc_offset,
+        mean(0)
+    );
+    let stereo: f64 = frames
+        .iter()
+        .map(|f| f64::from(f[0]).powi(2) + f64::from(f[1]).powi(2))
+        .sum();
+    let mono: f64 = frames
+        .iter()
+        .map(|f| 2.0 * (0.5 * (f64::from(f[0]) + f64::from(f[1]))).powi(2))
+        .sum();
+    let want_loss = 10.0 * (stereo / mono).log10();
+    assert!(
+        (r.mono_loss_lu - want_loss).abs() < 1e-5,
+        "{} vs {want_loss}",
+        r.mono_loss_lu
+    );
+    let clipped = frames
+        .iter()
+        .flatten()
+        .filter(|s| s.abs() >= lathe::analysis::CLIP_LEVEL)
+        .count();
+    assert_eq!(r.clipped_samples, clipped as u64);
+}
+
 #[test]
 fn inverted_polarity_dc_and_clipping_are_flagged() {
     let x = signals::pink_noise(0.1, 2, (FS * 5.0) as usize);
