@@ -2,7 +2,7 @@
 //! ceiling, is as long as the input and aligned to it, and stays clean when pushed.
 
 use lathe::loudness::LoudnessMeter;
-use lathe::{ChainConfig, Mastering, Preset, Target};
+use lathe::{ChainConfig, Mastering, Pass, Preset, RenderOutcome, Target};
 use lathe_core::db_to_gain;
 use lathe_testkit::{analysis, signals};
 
@@ -283,4 +283,59 @@ fn an_input_estimate_saves_the_model_pass_of_compressor_presets() {
         Mastering::<2>::new(&Preset::Streaming.chain(&target), &target, FS, true).unwrap();
     job.feed(&dense_mix(0.1, -20.0));
     assert!(job.set_input_estimate(-20.0).is_err());
+}
+
+/// The model in two parts, as `lathe master` runs them on two threads: the stages in front of
+/// the limiter on the input blocks, the measurements on what they give gathered into other
+/// blocks. The plan (gain to the bit) and the output are those of plain feeding, with a model
+/// pass (no estimate) and with the model during the analysis (an estimate).
+#[test]
+fn the_model_split_in_two_gives_the_same_plan() {
+    use lathe::master::Split;
+    let input = dense_mix(8.0, -20.0);
+    let target = Target::by_name("spotify").unwrap();
+    let chain = Preset::Streaming.chain(&target);
+    for estimate in [None, Some(-20.3)] {
+        let (want_out, want) = master_with_estimate(&input, &chain, &target, true, estimate);
+        let mut job = Mastering::<2>::new(&chain, &target, FS, true).unwrap();
+        if let Some(l) = estimate {
+            job.set_input_estimate(l).unwrap();
+        }
+        let mut passes = 0;
+        while matches!(job.pass(), Pass::Analyze | Pass::Model) {
+            passes += 1;
+            let Split { work, meter } = job.split();
+            let mut pending: Vec<[f32; 2]> = Vec::new();
+            let mut measured = 0;
+            if let Some((mut front, back)) = work.split_model() {
+                for b in input.chunks(1000) {
+                    pending.extend_from_slice(front.process(b));
+                    // The measuring side sees other blocks than the front.
+                    if pending.len() >= 4096 {
+                        back.measure(&pending[..4096]);
+                        measured += 4096;
+                        pending.drain(..4096);
+                    }
+                }
+                back.measure(&pending);
+                measured += pending.len();
+                assert_eq!(measured, input.len());
+            }
+            if let Some(m) = meter {
+                m.process(&input);
+            }
+            job.end_pass().unwrap();
+        }
+        assert_eq!(passes, if estimate.is_some() { 1 } else { 2 });
+        let mut out = Vec::new();
+        for b in input.chunks(1000) {
+            job.render(b, &mut out);
+        }
+        job.finish(&mut out);
+        assert_eq!(job.end_render().unwrap(), RenderOutcome::Done);
+        let (a, b) = (job.plan(), want.plan());
+        assert_eq!(a.gain_db.to_bits(), b.gain_db.to_bits(), "{estimate:?}");
+        assert_eq!((a.reads, a.renders), (b.reads, b.renders));
+        assert!(out == want_out, "{estimate:?}: the outputs differ");
+    }
 }

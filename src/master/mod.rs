@@ -176,23 +176,77 @@ pub struct Mastering<const CH: usize> {
 /// The part of a [`Mastering`] job that processes the audio in order: the stages in front of
 /// the limiter and the limiter model while the input is fed, the whole chain while rendering.
 /// [`Mastering::split`] lends it beside the job's analyser, so that the two can run on two
-/// threads.
+/// threads; [`PassWork::split_model`] splits the model further into the stages in front of
+/// the limiter and the measurements of what they give ([`ModelBack`]), for a third.
 #[derive(Debug)]
 pub struct PassWork<const CH: usize> {
     // Model.
     pre: Option<MasteringChain<CH>>,
+    scratch: Vec<[f32; CH]>,
+    back: ModelBack<CH>,
+    // Render.
+    render: Option<Compensated<MasteringChain<CH>>>,
+}
+
+/// The stages in front of the limiter, lent by [`PassWork::split_model`]: they turn each input
+/// block into what reaches the limiter, for the [`ModelBack`].
+#[derive(Debug)]
+pub struct ModelFront<'a, const CH: usize> {
+    pre: &'a mut MasteringChain<CH>,
+    scratch: &'a mut Vec<[f32; CH]>,
+}
+
+impl<const CH: usize> ModelFront<'_, CH> {
+    /// Runs a block of input (non-finite samples as silence) through the stages in front of
+    /// the limiter; returns what reaches the limiter, for [`ModelBack::measure`], in order.
+    pub fn process(&mut self, block: &[[f32; CH]]) -> &[[f32; CH]] {
+        sanitise(block, self.scratch);
+        self.pre.process(self.scratch);
+        self.scratch
+    }
+}
+
+/// The limiter model's measurements of the signal that reaches the limiter: per frame its
+/// true peak (BS.1770-4 Annex 2), K-weighted energy (BS.1770-4 §2) and the limiter's bass
+/// detector level, summarised by the [`LimiterModel`].
+#[derive(Debug)]
+pub struct ModelBack<const CH: usize> {
     kweight: KWeighting<CH>,
     peaks: TruePeakDetector<CH>,
     model: Option<LimiterModel>,
-    scratch: Vec<[f32; CH]>,
     peak_scratch: Vec<[f32; CH]>,
-    /// Per-frame K-weighted energies of the model pass's block.
+    /// Per-frame K-weighted energies of the block.
     energy_scratch: Vec<f64>,
     /// The limiter's bass detector on the signal that reaches it, and its per-frame levels.
     bass: BassDetector<CH>,
     bass_scratch: Vec<f32>,
-    // Render.
-    render: Option<Compensated<MasteringChain<CH>>>,
+}
+
+impl<const CH: usize> ModelBack<CH> {
+    /// Measures a block of what reaches the limiter ([`ModelFront::process`]), in order.
+    pub fn measure(&mut self, x: &[[f32; CH]]) {
+        let Some(model) = &mut self.model else {
+            return;
+        };
+        // True peaks a block at a time (the detector's vectorised path, bit-identical to
+        // frame-by-frame pushes).
+        self.peak_scratch.resize(x.len(), [0.0; CH]);
+        self.peaks.push_block(x, &mut self.peak_scratch);
+        self.energy_scratch.resize(x.len(), 0.0);
+        self.kweight.frame_energies(x, &mut self.energy_scratch);
+        // The detector in a local, so its state stays in registers.
+        let mut bass = self.bass;
+        self.bass_scratch.clear();
+        self.bass_scratch.extend(x.iter().map(|f| bass.push(f)));
+        self.bass = bass;
+        model.push_block(&self.peak_scratch, &self.energy_scratch, &self.bass_scratch);
+    }
+
+    fn reset(&mut self) {
+        self.kweight.reset();
+        self.peaks.reset();
+        self.bass.reset();
+    }
 }
 
 /// A [`Mastering`] job lent in two parts for one pass (see [`Mastering::split`]).
@@ -225,40 +279,43 @@ impl<const CH: usize> PassWork<CH> {
     ) -> Result<Self> {
         Ok(Self {
             pre,
-            kweight: KWeighting::new(sample_rate)?,
-            peaks: TruePeakDetector::new(sample_rate),
-            model,
             scratch: Vec::new(),
-            peak_scratch: Vec::new(),
-            energy_scratch: Vec::new(),
-            bass: BassDetector::new(sample_rate)?,
-            bass_scratch: Vec::new(),
+            back: ModelBack {
+                kweight: KWeighting::new(sample_rate)?,
+                peaks: TruePeakDetector::new(sample_rate),
+                model,
+                peak_scratch: Vec::new(),
+                energy_scratch: Vec::new(),
+                bass: BassDetector::new(sample_rate)?,
+                bass_scratch: Vec::new(),
+            },
             render: None,
         })
     }
 
     /// Feeds input to the model, when the pass has one (the analysis pass of a job that
-    /// models during it, the model pass); does nothing otherwise.
+    /// models during it, the model pass); does nothing otherwise. The same as
+    /// [`split_model`](Self::split_model)'s two parts, one after the other.
     pub fn feed(&mut self, block: &[[f32; CH]]) {
-        let (Some(pre), Some(model)) = (&mut self.pre, &mut self.model) else {
-            return;
-        };
-        sanitise(block, &mut self.scratch);
-        pre.process(&mut self.scratch);
-        // True peaks a block at a time (the detector's vectorised path, bit-identical to
-        // frame-by-frame pushes).
-        self.peak_scratch.resize(self.scratch.len(), [0.0; CH]);
-        self.peaks.push_block(&self.scratch, &mut self.peak_scratch);
-        self.energy_scratch.resize(self.scratch.len(), 0.0);
-        self.kweight
-            .frame_energies(&self.scratch, &mut self.energy_scratch);
-        // The detector in a local, so its state stays in registers.
-        let mut bass = self.bass;
-        self.bass_scratch.clear();
-        self.bass_scratch
-            .extend(self.scratch.iter().map(|f| bass.push(f)));
-        self.bass = bass;
-        model.push_block(&self.peak_scratch, &self.energy_scratch, &self.bass_scratch);
+        if let Some((mut front, back)) = self.split_model() {
+            back.measure(front.process(block));
+        }
+    }
+
+    /// The model in two parts that may run on two threads, when the pass has one: feeding
+    /// each input block to [`ModelFront::process`] and what it returns to
+    /// [`ModelBack::measure`], in order, is exactly [`feed`](Self::feed).
+    pub fn split_model(&mut self) -> Option<(ModelFront<'_, CH>, &mut ModelBack<CH>)> {
+        match (&mut self.pre, self.back.model.is_some()) {
+            (Some(pre), true) => Some((
+                ModelFront {
+                    pre,
+                    scratch: &mut self.scratch,
+                },
+                &mut self.back,
+            )),
+            _ => None,
+        }
     }
 
     /// Renders a block during a render pass, appending aligned output to `out` (does nothing
@@ -499,9 +556,7 @@ impl<const CH: usize> Mastering<CH> {
                 let centre = self.target.integrated_lufs - (l_in + self.trim_db);
                 let grid = grid(centre - 10.0, MODEL_GRID_STEPS);
                 self.start_model(&grid)?;
-                self.work.kweight.reset();
-                self.work.peaks.reset();
-                self.work.bass.reset();
+                self.work.back.reset();
                 self.pass = Pass::Model;
                 self.model_pass = true;
                 Ok(())
@@ -531,7 +586,7 @@ impl<const CH: usize> Mastering<CH> {
             self.sample_rate,
             MAX_BLOCK,
         )?);
-        self.work.model = Some(Self::model(
+        self.work.back.model = Some(Self::model(
             &self.chain,
             self.limiter_index,
             self.sample_rate,
@@ -589,6 +644,7 @@ impl<const CH: usize> Mastering<CH> {
         {
             let mut model = self
                 .work
+                .back
                 .model
                 .take()
                 .ok_or(Error::Order("model missing"))?;

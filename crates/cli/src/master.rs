@@ -162,21 +162,32 @@ fn master_stream<const CH: usize>(
                     frames_in.or(info.frames.filter(|_| job.sample_rate.is_none())),
                 );
                 let mut count = 0u64;
-                // The input analysis (and the plot's recording) runs beside the model.
+                // The input analysis (and the plot's recording) runs beside the model, and
+                // the model's measurements beside the stages in front of the limiter.
                 let Split { work, meter } = mastering.split();
                 let mut tap = tap_in.as_mut().filter(|_| analyse);
                 std::thread::scope(|s| -> Result<()> {
                     let mut beside = meter.map(|m| measure_beside(s, m, tap.take()));
+                    let (mut front, mut back) = match work.split_model() {
+                        Some((front, back)) => (
+                            Some(front),
+                            Some(Beside::spawn(s, |x: &[[f32; CH]]| back.measure(x))),
+                        ),
+                        None => (None, None),
+                    };
                     while let Some(block) = reader.next_frames()? {
                         if let Some(b) = beside.as_mut() {
                             b.send(block);
                         }
-                        for chunk in block.chunks(BLOCK) {
-                            work.feed(chunk);
+                        if let (Some(front), Some(back)) = (front.as_mut(), back.as_mut()) {
+                            for chunk in block.chunks(BLOCK) {
+                                back.send(front.process(chunk));
+                            }
                         }
                         count += block.len() as u64;
                         bar.inc(block.len() as u64);
                     }
+                    back.map_or(Ok(()), Beside::finish)?;
                     beside.map_or(Ok(()), Beside::finish)
                 })?;
                 bar.finish_and_clear();
