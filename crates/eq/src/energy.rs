@@ -21,10 +21,10 @@ const SKEW: usize = 3;
 /// pole `p = (1 − g)/(1 + g)`, `g = tan(π f / fs)`, and sum to the input:
 /// `L(z) = g'(1 + z⁻¹)/(1 − p z⁻¹)` with `g' = g/(1 + g)`, `H = 1 − L`. Each split therefore
 /// runs three first-order low-passes (`a = L x`, then `L a` for the low side and
-/// `(1 − L)(x − a)` for the high side), each a one-multiply-add recursion
-/// `y = p·y₋₁ + g'(u + u₋₁)`: 4 cycles per frame with fused multiply-adds, against 12 to 16
-/// for a state-variable step. Its magnitude and phase are the state-variable filter's;
-/// only the rounding differs (`f64` throughout).
+/// `(1 − L)(x − a)` for the high side), each in the transposed form `y = g'·u + s` with the
+/// state update `s' = p·s + k·u` (`k = g'(1 + p)`): one multiply-add of recursion per frame,
+/// 4 cycles with fused multiply-adds, against 12 to 16 for a state-variable step. Magnitude
+/// and phase are the state-variable filter's; only the rounding differs (`f64` throughout).
 ///
 /// Only energies are read, so two things a summing crossover needs are left out: the all-pass
 /// compensation of the lower bands (an all-pass changes no energy, by Parseval's theorem), and
@@ -83,7 +83,8 @@ impl<const BANDS: usize> BandEnergies<BANDS> {
                 max: BANDS as f64,
             });
         }
-        // An idle lane passes nothing (p = g' = k = 0, c = 1).
+        // An idle lane (p = g' = k = 0, c = 1) keeps a zero state; its band is the last
+        // split's high side instead.
         let mut coeffs = [[0.0; BANDS]; 4];
         coeffs[3] = [1.0; BANDS];
         let mut last = 0.0;
