@@ -178,6 +178,50 @@ impl Candidates {
     }
 }
 
+/// The largest of the last `window` values pushed (0 before any; the values are peaks, never
+/// negative or NaN): a monotonic queue in a ring allocated once, O(1) per push on average
+/// where a scan of the window costs `window` comparisons. Exact, so the model's results are
+/// those of the scan.
+#[derive(Debug, Clone)]
+struct RunningMax {
+    /// `(index, value)` with values decreasing from the front; `len` of them from `head`.
+    ring: Vec<(u64, f64)>,
+    head: usize,
+    len: usize,
+    pushed: u64,
+    window: u64,
+}
+
+impl RunningMax {
+    fn new(window: usize) -> Self {
+        Self {
+            ring: vec![(0, 0.0); window.max(1)],
+            head: 0,
+            len: 0,
+            pushed: 0,
+            window: window.max(1) as u64,
+        }
+    }
+
+    /// Pushes `v`; returns the largest of the last `window` values (and 0).
+    fn push(&mut self, v: f64) -> f64 {
+        let cap = self.ring.len();
+        // Values not larger than the new one can never be the maximum again.
+        while self.len > 0 && self.ring[(self.head + self.len - 1) % cap].1 <= v {
+            self.len -= 1;
+        }
+        // The oldest leaves the window.
+        if self.len > 0 && self.ring[self.head].0 + self.window <= self.pushed {
+            self.head = (self.head + 1) % cap;
+            self.len -= 1;
+        }
+        self.ring[(self.head + self.len) % cap] = (self.pushed, v);
+        self.len += 1;
+        self.pushed += 1;
+        self.ring[self.head].1.max(0.0)
+    }
+}
+
 /// The limiter-loss model (see the module docs).
 #[derive(Debug, Clone)]
 pub struct LimiterModel {
@@ -192,9 +236,9 @@ pub struct LimiterModel {
     hold_chunks: usize,
     /// The bass detector's holds of the last chunks (its hold, in chunks), and where the next
     /// goes.
-    bass_ring: Vec<f64>,
-    bass_pos: usize,
-    ring_peak: Vec<f64>,
+    bass_hold: RunningMax,
+    /// The largest peak of the chunks in the lookahead ring.
+    peak_hold: RunningMax,
     ring_energy: Vec<f64>,
     ring_pos: usize,
     chunks_seen: usize,
@@ -236,9 +280,8 @@ impl LimiterModel {
             ceiling: lathe_core::db_to_gain(ceiling_db),
             release_coeff: lathe_core::one_pole_coeff(release_ms, sample_rate / CHUNK as f64),
             hold_chunks,
-            bass_ring: vec![0.0; bass_hold_frames.div_ceil(CHUNK).max(1)],
-            bass_pos: 0,
-            ring_peak: vec![0.0; hold_chunks + 1],
+            bass_hold: RunningMax::new(bass_hold_frames.div_ceil(CHUNK).max(1)),
+            peak_hold: RunningMax::new(hold_chunks + 1),
             ring_energy: vec![0.0; hold_chunks + 1],
             ring_pos: 0,
             chunks_seen: 0,
@@ -325,11 +368,9 @@ impl LimiterModel {
         // leaving chunk is attenuated for every peak up to `hold_chunks` chunks later.
         // The bass detector's hold trails the peaks (the limiter holds a bass crest for the
         // hold after it); the lookahead ring then spreads the larger of the two ahead.
-        self.bass_ring[self.bass_pos] = self.chunk_bass;
-        self.bass_pos = (self.bass_pos + 1) % self.bass_ring.len();
-        let bass = self.bass_ring.iter().fold(0.0f64, |a, &b| a.max(b));
-        let len = self.ring_peak.len();
-        self.ring_peak[self.ring_pos] = self.chunk_peak.max(bass);
+        let bass = self.bass_hold.push(self.chunk_bass);
+        let len = self.ring_energy.len();
+        let peak = self.peak_hold.push(self.chunk_peak.max(bass));
         let [a, b, c, d] = self.chunk_energy;
         self.ring_energy[self.ring_pos] = (a + b) + (c + d);
         self.ring_pos = (self.ring_pos + 1) % len;
@@ -343,7 +384,6 @@ impl LimiterModel {
         }
         // Oldest entry is at ring_pos (just overwritten positions wrap around).
         let energy = self.ring_energy[self.ring_pos];
-        let peak = self.ring_peak.iter().fold(0.0f64, |a, &b| a.max(b));
         self.apply(peak, energy);
     }
 
@@ -462,6 +502,35 @@ impl LimiterModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The running maximum equals a scan of the last `window` values (and 0), for windows of
+    /// one to past the length, on rising, falling and random runs.
+    #[test]
+    fn running_max_equals_the_scan() {
+        let mut seed = 11u32;
+        let mut values: Vec<f64> = (0..3_000)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                f64::from(seed >> 8) / f64::from(1u32 << 24)
+            })
+            .collect();
+        values.extend((0..200).map(f64::from));
+        values.extend((0..200).rev().map(f64::from));
+        values.extend([0.5; 50]);
+        for window in [1, 2, 3, 31, 38, 500, 5_000] {
+            let mut m = RunningMax::new(window);
+            for (i, &v) in values.iter().enumerate() {
+                let want = values[(i + 1).saturating_sub(window)..=i]
+                    .iter()
+                    .fold(0.0f64, |a, &b| a.max(b));
+                assert_eq!(
+                    m.push(v).to_bits(),
+                    want.to_bits(),
+                    "window {window}, at {i}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn no_limiting_below_the_ceiling_and_loss_grows_with_gain() {
