@@ -189,7 +189,6 @@ struct RunningMax {
     head: usize,
     len: usize,
     pushed: u64,
-    window: u64,
 }
 
 impl RunningMax {
@@ -199,7 +198,6 @@ impl RunningMax {
             head: 0,
             len: 0,
             pushed: 0,
-            window: window.max(1) as u64,
         }
     }
 
@@ -210,8 +208,8 @@ impl RunningMax {
         while self.len > 0 && self.ring[(self.head + self.len - 1) % cap].1 <= v {
             self.len -= 1;
         }
-        // The oldest leaves the window.
-        if self.len > 0 && self.ring[self.head].0 + self.window <= self.pushed {
+        // The oldest leaves the window (as long as the ring).
+        if self.len > 0 && self.ring[self.head].0 + cap as u64 <= self.pushed {
             self.head = (self.head + 1) % cap;
             self.len -= 1;
         }

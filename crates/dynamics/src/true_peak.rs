@@ -262,13 +262,15 @@ mod wide {
     #[derive(Debug, Clone)]
     pub(super) struct Tables {
         rows: [[f32; PADDED]; 10],
+        /// The proof of the features, for the block loops' AVX2 builds.
+        avx2: crate::wide::Avx2,
     }
 
     impl Tables {
         /// The transposed tables, when this processor has AVX2 and FMA (the only way to make
         /// them, so holding one proves the features are there).
         pub(super) fn if_detected(t: &lanes::Tables) -> Option<Self> {
-            crate::wide::Avx2::detect()?;
+            let avx2 = crate::wide::Avx2::detect()?;
             let rows = core::array::from_fn(|row| {
                 core::array::from_fn(|m| match row {
                     0..=3 if m < PAIRS => t.sums[m][row],
@@ -277,7 +279,12 @@ mod wide {
                     _ => 0.0,
                 })
             });
-            Some(Self { rows })
+            Some(Self { rows, avx2 })
+        }
+
+        /// The token under which the block loops run compiled for AVX2.
+        pub(super) fn avx2(&self) -> crate::wide::Avx2 {
+            self.avx2
         }
 
         /// The exact reading of one channel's interval from its window of `2·PAIRS` samples
@@ -480,9 +487,6 @@ pub struct TruePeak8x<const CH: usize> {
     /// The same, laid out for the AVX2 + FMA evaluation, on processors that have it.
     #[cfg(target_arch = "x86_64")]
     wide: Option<wide::Tables>,
-    /// Set with `wide`: the block loops then run compiled for AVX2.
-    #[cfg(target_arch = "x86_64")]
-    avx2: Option<crate::wide::Avx2>,
     /// The bound's taps one by one (`j = CENTRE_FROM ..`), each the largest `|f(j)|`.
     centre: [f32; 8],
     /// The bound's segment weights (sums of `|f(j)|` over each segment of [`SEGMENTS`]).
@@ -643,8 +647,6 @@ impl<const CH: usize> TruePeak8x<CH> {
         Self {
             #[cfg(target_arch = "x86_64")]
             wide: wide::Tables::if_detected(&tables),
-            #[cfg(target_arch = "x86_64")]
-            avx2: crate::wide::Avx2::detect(),
             tables,
             centre,
             segments,
@@ -711,7 +713,7 @@ impl<const CH: usize> TruePeak8x<CH> {
             let grouping = (group, phase);
             phase = (phase + block.len()) % group;
             #[cfg(target_arch = "x86_64")]
-            if let Some(t) = self.avx2 {
+            if let Some(t) = self.wide.as_ref().map(wide::Tables::avx2) {
                 t.run(
                     #[inline(always)]
                     || self.run(block, out, grouping),
