@@ -18,7 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal};
 use symphonia::core::codecs::{self, CodecType, Decoder, DecoderOptions};
-use symphonia::core::conv::IntoSample;
+use symphonia::core::conv::{FromSample, IntoSample};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
 use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
@@ -404,6 +404,89 @@ fn interleave<S: Sample + IntoSample<f32>>(buf: &AudioBuffer<S>, out: &mut Vec<f
     }
 }
 
+/// Plain PCM layouts whose packets [`AudioReader`] converts straight from their bytes to
+/// interleaved `f32`, with `symphonia`'s own sample conversions: the values its PCM decoder
+/// and [`interleave_ref`] give, without the decoder's per-sample fill of planar buffers and
+/// the interleaving after it (most of the decoding time of a 24-bit WAV). Packets that do not
+/// hold whole frames of this layout still go through the decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RawPcm {
+    S16Le,
+    S24Le,
+    S32Le,
+    F32Le,
+    F64Le,
+    S16Be,
+    S24Be,
+    S32Be,
+    F32Be,
+    F64Be,
+}
+
+impl RawPcm {
+    /// The layout of a track, when its samples are stored at their full width (no shift).
+    fn of(params: &codecs::CodecParameters) -> Option<Self> {
+        let raw = match params.codec {
+            codecs::CODEC_TYPE_PCM_S16LE => Self::S16Le,
+            codecs::CODEC_TYPE_PCM_S24LE => Self::S24Le,
+            codecs::CODEC_TYPE_PCM_S32LE => Self::S32Le,
+            codecs::CODEC_TYPE_PCM_F32LE => Self::F32Le,
+            codecs::CODEC_TYPE_PCM_F64LE => Self::F64Le,
+            codecs::CODEC_TYPE_PCM_S16BE => Self::S16Be,
+            codecs::CODEC_TYPE_PCM_S24BE => Self::S24Be,
+            codecs::CODEC_TYPE_PCM_S32BE => Self::S32Be,
+            codecs::CODEC_TYPE_PCM_F32BE => Self::F32Be,
+            codecs::CODEC_TYPE_PCM_F64BE => Self::F64Be,
+            _ => return None,
+        };
+        // The decoder shifts samples coded narrower than their type; those keep it.
+        let float = matches!(raw, Self::F32Le | Self::F64Le | Self::F32Be | Self::F64Be);
+        let coded = params.bits_per_coded_sample.or(params.bits_per_sample);
+        (float && coded.is_none() || coded == Some(8 * raw.width() as u32)).then_some(raw)
+    }
+
+    /// Bytes per sample.
+    fn width(self) -> usize {
+        match self {
+            Self::S16Le | Self::S16Be => 2,
+            Self::S24Le | Self::S24Be => 3,
+            Self::S32Le | Self::S32Be | Self::F32Le | Self::F32Be => 4,
+            Self::F64Le | Self::F64Be => 8,
+        }
+    }
+
+    /// The samples of `bytes` (whole samples of this layout), interleaved as stored, into
+    /// `out` as `f32` (full scale ±1).
+    fn convert(self, bytes: &[u8], out: &mut Vec<f32>) {
+        fn each<const W: usize>(bytes: &[u8], out: &mut Vec<f32>, f: impl Fn([u8; W]) -> f32) {
+            out.clear();
+            out.extend(
+                bytes
+                    .chunks_exact(W)
+                    .map(|b| f(b.try_into().expect("chunks of W bytes"))),
+            );
+        }
+        use symphonia::core::sample::i24;
+        let s24 = |v: i32| f32::from_sample(i24(v >> 8));
+        match self {
+            Self::S16Le => each(bytes, out, |b| f32::from_sample(i16::from_le_bytes(b))),
+            Self::S16Be => each(bytes, out, |b| f32::from_sample(i16::from_be_bytes(b))),
+            Self::S24Le => each(bytes, out, |[a, b, c]| {
+                s24(i32::from_le_bytes([0, a, b, c]))
+            }),
+            Self::S24Be => each(bytes, out, |[a, b, c]| {
+                s24(i32::from_be_bytes([a, b, c, 0]))
+            }),
+            Self::S32Le => each(bytes, out, |b| f32::from_sample(i32::from_le_bytes(b))),
+            Self::S32Be => each(bytes, out, |b| f32::from_sample(i32::from_be_bytes(b))),
+            Self::F32Le => each(bytes, out, f32::from_le_bytes),
+            Self::F32Be => each(bytes, out, f32::from_be_bytes),
+            Self::F64Le => each(bytes, out, |b| f32::from_sample(f64::from_le_bytes(b))),
+            Self::F64Be => each(bytes, out, |b| f32::from_sample(f64::from_be_bytes(b))),
+        }
+    }
+}
+
 /// A file being decoded, one packet at a time.
 pub struct AudioReader {
     path: PathBuf,
@@ -415,6 +498,8 @@ pub struct AudioReader {
     strict: bool,
     format: Box<dyn FormatReader>,
     decoder: Box<dyn Decoder>,
+    /// Set for plain PCM, whose packets are converted straight from their bytes.
+    raw: Option<RawPcm>,
     track_id: u32,
     /// The last decoded packet, interleaved (see [`interleave`]).
     buffer: Vec<f32>,
@@ -568,6 +653,7 @@ impl AudioReader {
             },
             format,
             decoder,
+            raw: RawPcm::of(&params),
             track_id,
             buffer: Vec::new(),
             frames_read: 0,
@@ -694,6 +780,19 @@ impl AudioReader {
             };
             if packet.track_id() != self.track_id {
                 continue;
+            }
+            if let Some(raw) = self.raw {
+                let bytes = packet.buf();
+                let whole =
+                    bytes.len() as u64 == packet.dur() * (raw.width() * self.info.channels) as u64;
+                if whole {
+                    if bytes.is_empty() {
+                        continue;
+                    }
+                    raw.convert(bytes, &mut self.buffer);
+                    self.decoded_any = true;
+                    return Ok(true);
+                }
             }
             let decoded = match self.decoder.decode(&packet) {
                 Ok(d) => d,
@@ -924,6 +1023,88 @@ mod tests {
         check!(S32, |r: u32| r as i32);
         check!(F32, |r: u32| r as f32 / u32::MAX as f32 - 0.5);
         check!(F64, |r: u32| f64::from(r) / f64::from(u32::MAX) - 0.5);
+    }
+
+    /// Plain PCM packets converted straight from their bytes give the values of
+    /// `symphonia`'s PCM decoder and the interleaving bit for bit, for every layout taken
+    /// that way, mono to eight channels; samples coded narrower than their type keep the
+    /// decoder.
+    #[test]
+    fn raw_pcm_matches_the_decoder() {
+        use symphonia::core::audio::Channels;
+        use symphonia::core::codecs::CodecParameters;
+        use symphonia::core::formats::Packet;
+        let layouts = [
+            (codecs::CODEC_TYPE_PCM_S16LE, Some(16)),
+            (codecs::CODEC_TYPE_PCM_S24LE, Some(24)),
+            (codecs::CODEC_TYPE_PCM_S32LE, Some(32)),
+            (codecs::CODEC_TYPE_PCM_F32LE, None),
+            (codecs::CODEC_TYPE_PCM_F64LE, None),
+            (codecs::CODEC_TYPE_PCM_S16BE, Some(16)),
+            (codecs::CODEC_TYPE_PCM_S24BE, Some(24)),
+            (codecs::CODEC_TYPE_PCM_S32BE, Some(32)),
+            (codecs::CODEC_TYPE_PCM_F32BE, None),
+            (codecs::CODEC_TYPE_PCM_F64BE, None),
+        ];
+        let mut seed = 7u64;
+        for (codec, bits) in layouts {
+            for ch in [1usize, 2, 3, 8] {
+                let mut params = CodecParameters::new();
+                params
+                    .for_codec(codec)
+                    .with_sample_rate(48_000)
+                    .with_max_frames_per_packet(4_096)
+                    .with_channels(Channels::from_bits(((1u64 << ch) - 1) as u32).unwrap());
+                if let Some(b) = bits {
+                    params.with_bits_per_sample(b).with_bits_per_coded_sample(b);
+                }
+                let raw = RawPcm::of(&params).expect("a plain layout");
+                let frames = 1_000;
+                let bytes: Vec<u8> = (0..frames * ch)
+                    .flat_map(|_| {
+                        seed = seed
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        let v = seed >> 11;
+                        // Floats: finite values within ±2 (the generator's bits in the mantissa).
+                        let f = (v as f64 / (1u64 << 53) as f64 - 0.5) * 4.0;
+                        let b: Vec<u8> = match raw {
+                            RawPcm::F32Le => (f as f32).to_le_bytes().to_vec(),
+                            RawPcm::F32Be => (f as f32).to_be_bytes().to_vec(),
+                            RawPcm::F64Le => f.to_le_bytes().to_vec(),
+                            RawPcm::F64Be => f.to_be_bytes().to_vec(),
+                            _ => v.to_le_bytes()[..raw.width()].to_vec(),
+                        };
+                        b
+                    })
+                    .collect();
+                let mut decoder = symphonia::default::get_codecs()
+                    .make(&params, &DecoderOptions::default())
+                    .unwrap();
+                let packet = Packet::new_from_slice(0, 0, frames as u64, &bytes);
+                let mut want = Vec::new();
+                interleave_ref(&decoder.decode(&packet).unwrap(), &mut want);
+                let mut got = Vec::new();
+                raw.convert(&bytes, &mut got);
+                assert_eq!(got.len(), frames * ch);
+                let same = got
+                    .iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "{raw:?}, {ch} channels");
+            }
+        }
+        // 20-bit samples in 24-bit words are shifted by the decoder: not taken raw.
+        let mut params = CodecParameters::new();
+        params
+            .for_codec(codecs::CODEC_TYPE_PCM_S24LE)
+            .with_bits_per_sample(20)
+            .with_bits_per_coded_sample(20);
+        assert_eq!(RawPcm::of(&params), None);
+        params
+            .for_codec(codecs::CODEC_TYPE_PCM_U8)
+            .with_bits_per_coded_sample(8);
+        assert_eq!(RawPcm::of(&params), None);
     }
 
     #[test]

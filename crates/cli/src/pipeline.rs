@@ -9,7 +9,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::{JoinHandle, Scope, ScopedJoinHandle};
 
 /// Frames gathered before a block is handed over.
-const BATCH: usize = 8192;
+const BATCH: usize = 32768;
 /// Blocks in flight between two threads.
 const DEPTH: usize = 4;
 
