@@ -3,7 +3,10 @@
 //! [`AudioReader`] opens a file with `symphonia` (WAV 8/16/24/32-bit integer and 32/64-bit
 //! float, `WAVE_FORMAT_EXTENSIBLE`, FLAC, AIFF, MP3, Ogg Vorbis) and hands out one decoded
 //! packet at a time, so memory does not grow with the file. To read a file again (the
-//! mastering passes), open it again.
+//! mastering passes), open it again. Plain PCM (16/24/32-bit integer and 32/64-bit float at
+//! their full width) skips the decoder: its packets, and for WAV the whole data chunk read
+//! straight from the file once `symphonia` has found it, are converted from their bytes with
+//! `symphonia`'s own sample conversions, so the values are the decoder's bit for bit.
 //!
 //! Everything that would make the result meaningless is an error naming the file: a missing,
 //! empty or unrecognised file, an unsupported codec, a sample rate outside 8 ..= 384 kHz, no
@@ -13,7 +16,7 @@
 
 use crate::error::{Failure, Result};
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal};
@@ -21,7 +24,7 @@ use symphonia::core::codecs::{self, CodecType, Decoder, DecoderOptions};
 use symphonia::core::conv::{FromSample, IntoSample};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions, ReadBytes};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 use symphonia::core::sample::Sample;
@@ -487,6 +490,97 @@ impl RawPcm {
     }
 }
 
+/// Where an [`AudioReader`]'s samples come from.
+enum Stream {
+    /// Packets from `symphonia`'s container reader (then decoded, or converted if plain PCM).
+    Packets(Box<dyn FormatReader>),
+    /// A plain PCM WAV's data chunk, read straight from the file.
+    Direct(Direct),
+}
+
+/// Frames read from the file per piece by [`Direct`].
+const DIRECT_FRAMES: usize = 8_192;
+
+/// A plain PCM data chunk read straight from its file in pieces of [`DIRECT_FRAMES`] and
+/// converted with [`RawPcm::convert`] (one copy out of the page cache, none through packets).
+struct Direct {
+    file: File,
+    raw: RawPcm,
+    /// Bytes per frame.
+    frame: u64,
+    /// File offset of the first frame.
+    start: u64,
+    /// Frames in the data chunk, as its header gives them.
+    frames: u64,
+    /// The next frame to read.
+    next: u64,
+    bytes: Vec<u8>,
+}
+
+impl Direct {
+    /// The data chunk of `path` holding `frames` frames of `channels` samples laid out as
+    /// `raw`, from byte `start` on.
+    fn open(
+        path: &Path,
+        raw: RawPcm,
+        channels: usize,
+        start: u64,
+        frames: u64,
+    ) -> std::io::Result<Self> {
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::Start(start))?;
+        let frame = (raw.width() * channels) as u64;
+        Ok(Self {
+            file,
+            raw,
+            frame,
+            start,
+            frames,
+            next: 0,
+            bytes: vec![0; DIRECT_FRAMES * frame as usize],
+        })
+    }
+
+    /// The next piece of whole frames into `out`; false at the end of the chunk or of the
+    /// file (a partial frame at the end of a short file is left out, as `symphonia` does).
+    fn next(&mut self, out: &mut Vec<f32>) -> std::io::Result<bool> {
+        let want = (self
+            .frames
+            .saturating_sub(self.next)
+            .min(DIRECT_FRAMES as u64)
+            * self.frame) as usize;
+        let mut filled = 0;
+        while filled < want {
+            match self.file.read(&mut self.bytes[filled..want]) {
+                Ok(0) => break,
+                Ok(k) => filled += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let whole = filled - filled % self.frame as usize;
+        if whole == 0 {
+            return Ok(false);
+        }
+        self.raw.convert(&self.bytes[..whole], out);
+        self.next += whole as u64 / self.frame;
+        if whole < filled {
+            // The file ended inside a frame: nothing follows.
+            self.frames = self.next;
+        }
+        Ok(true)
+    }
+
+    /// Moves to `frame` (at most the chunk's end) and returns it.
+    fn seek(&mut self, frame: u64) -> std::io::Result<u64> {
+        let frame = frame.min(self.frames);
+        self.file
+            .seek(SeekFrom::Start(self.start + frame * self.frame))?;
+        self.next = frame;
+        Ok(frame)
+    }
+}
+
 /// A file being decoded, one packet at a time.
 pub struct AudioReader {
     path: PathBuf,
@@ -496,7 +590,7 @@ pub struct AudioReader {
     limit: Option<u64>,
     /// Whether a shortfall against `limit` means truncation (PCM and FLAC; not lossy codecs).
     strict: bool,
-    format: Box<dyn FormatReader>,
+    stream: Stream,
     decoder: Box<dyn Decoder>,
     /// Set for plain PCM, whose packets are converted straight from their bytes.
     raw: Option<RawPcm>,
@@ -525,13 +619,15 @@ impl AudioReader {
     /// # Errors
     /// Missing or unreadable file, not audio, unsupported codec, rate or channel count, empty.
     pub fn open(path: &Path) -> Result<Self> {
-        match catch_unwind(AssertUnwindSafe(|| Self::open_inner(path))) {
+        match catch_unwind(AssertUnwindSafe(|| Self::open_inner(path, true))) {
             Ok(r) => r,
             Err(p) => Err(Failure::file(path, panic_reason(p.as_ref()))),
         }
     }
 
-    fn open_inner(path: &Path) -> Result<Self> {
+    /// [`open`](Self::open); `direct` allows reading a plain PCM WAV's data chunk straight
+    /// from the file (tests compare it with the packet route).
+    fn open_inner(path: &Path, direct: bool) -> Result<Self> {
         let fail = |r: String| Failure::file(path, r);
         let meta = std::fs::metadata(path).map_err(|e| fail(io_reason(&e)))?;
         if meta.is_dir() {
@@ -638,6 +734,20 @@ impl AudioReader {
         if frames == Some(0) {
             return Err(fail("the file holds no audio (0 frames)".into()));
         }
+        let raw = RawPcm::of(&params);
+        // A WAV's data chunk is plain frames from where `symphonia` stopped reading the
+        // header to the length it gives (the fmt chunk's block align was checked to be one
+        // frame); it is then read in large pieces straight from the file.
+        let stream = match (container, raw, frames) {
+            (Container::Wav, Some(raw), Some(frames)) if direct => {
+                let start = format.into_inner().pos();
+                Stream::Direct(
+                    Direct::open(path, raw, channels, start, frames)
+                        .map_err(|e| fail(io_reason(&e)))?,
+                )
+            }
+            _ => Stream::Packets(format),
+        };
         Ok(Self {
             path: path.to_path_buf(),
             limit,
@@ -651,9 +761,9 @@ impl AudioReader {
                 lossy,
                 bits,
             },
-            format,
+            stream,
             decoder,
-            raw: RawPcm::of(&params),
+            raw,
             track_id,
             buffer: Vec::new(),
             frames_read: 0,
@@ -746,8 +856,20 @@ impl AudioReader {
     /// The container cannot seek there, or the decoder failed.
     pub fn seek_seconds(&mut self, seconds: f64) -> Result<u64> {
         let track_id = self.track_id;
+        let format = match &mut self.stream {
+            Stream::Packets(format) => format,
+            Stream::Direct(direct) => {
+                let frame = (seconds.max(0.0) * f64::from(self.info.sample_rate)) as u64;
+                let to = direct
+                    .seek(frame)
+                    .map_err(|e| Failure::file(&self.path, io_reason(&e)))?;
+                self.frames_read = to;
+                self.done = false;
+                return Ok(to);
+            }
+        };
         let got = catch_unwind(AssertUnwindSafe(|| {
-            self.format.seek(
+            format.seek(
                 SeekMode::Coarse,
                 SeekTo::Time {
                     time: seconds.max(0.0).into(),
@@ -770,8 +892,21 @@ impl AudioReader {
     /// Decodes the next non-empty packet into `self.buffer`; false at a complete end.
     fn decode_next(&mut self) -> Result<bool> {
         let fail = |r: String| Failure::file(&self.path, r);
+        let format = match &mut self.stream {
+            Stream::Packets(format) => format,
+            Stream::Direct(direct) => {
+                return match direct.next(&mut self.buffer) {
+                    Ok(true) => {
+                        self.decoded_any = true;
+                        Ok(true)
+                    }
+                    Ok(false) => self.check_end(),
+                    Err(e) => Err(fail(io_reason(&e))),
+                }
+            }
+        };
         loop {
-            let packet = match self.format.next_packet() {
+            let packet = match format.next_packet() {
                 Ok(p) => p,
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     return self.check_end();
@@ -1105,6 +1240,87 @@ mod tests {
             .for_codec(codecs::CODEC_TYPE_PCM_U8)
             .with_bits_per_coded_sample(8);
         assert_eq!(RawPcm::of(&params), None);
+    }
+
+    /// A plain PCM WAV's data chunk read straight from the file gives what the packet route
+    /// gives, block for block concatenated, with chunks before and after the data, a file
+    /// cut inside a frame (the same truncation error), and after seeks.
+    #[test]
+    fn direct_wav_reading_matches_the_packets() {
+        let dir = crate::testdir::tempdir().unwrap();
+        let read_all = |r: &mut AudioReader| -> (Vec<u32>, Option<String>) {
+            let mut all = Vec::new();
+            loop {
+                match r.next_block() {
+                    Ok(Some(b)) => all.extend(b.iter().map(|v| v.to_bits())),
+                    Ok(None) => return (all, None),
+                    Err(e) => return (all, Some(e.to_string())),
+                }
+            }
+        };
+        let mut case = 0;
+        for (bits, float) in [(16, false), (24, false), (32, false), (32, true)] {
+            for ch in [1u16, 2, 3] {
+                case += 1;
+                let path = dir.path().join(format!("d{case}.wav"));
+                let spec = hound::WavSpec {
+                    channels: ch,
+                    sample_rate: 44_100,
+                    bits_per_sample: bits,
+                    sample_format: if float {
+                        hound::SampleFormat::Float
+                    } else {
+                        hound::SampleFormat::Int
+                    },
+                };
+                let mut w = hound::WavWriter::create(&path, spec).unwrap();
+                let frames = 30_011usize;
+                for i in 0..frames * usize::from(ch) {
+                    let x = ((i as f64 * 0.001_3).sin() * 0.9 + (i % 7) as f64 * 0.01) as f32;
+                    if float {
+                        w.write_sample(x).unwrap();
+                    } else {
+                        let full = (1i64 << (bits - 1)) as f64;
+                        w.write_sample((f64::from(x) * full).round().min(full - 1.0) as i32)
+                            .unwrap();
+                    }
+                }
+                w.finalize().unwrap();
+                // A chunk after the data, which neither route may read as audio.
+                let mut bytes = std::fs::read(&path).unwrap();
+                bytes.extend_from_slice(b"junk\x04\x00\x00\x00abcd");
+                let riff = (bytes.len() - 8) as u32;
+                bytes[4..8].copy_from_slice(&riff.to_le_bytes());
+                std::fs::write(&path, &bytes).unwrap();
+                let cut = dir.path().join(format!("c{case}.wav"));
+                // Cut inside the last frames (and inside a frame where the frame is wider than
+                // one byte): the header then promises more than the file holds.
+                std::fs::write(&cut, &bytes[..bytes.len() - 12 - 5 * usize::from(ch) - 1]).unwrap();
+                for file in [&path, &cut] {
+                    let mut direct = AudioReader::open_inner(file, true).unwrap();
+                    let mut packets = AudioReader::open_inner(file, false).unwrap();
+                    assert!(matches!(direct.stream, Stream::Direct(_)));
+                    assert!(matches!(packets.stream, Stream::Packets(_)));
+                    let (a, ea) = read_all(&mut direct);
+                    let (b, eb) = read_all(&mut packets);
+                    assert_eq!(a.len(), b.len(), "{bits} bits, {ch} channels, {file:?}");
+                    assert!(a == b, "{bits} bits, {ch} channels, {file:?}");
+                    assert_eq!(ea, eb, "{file:?}");
+                    assert_eq!(ea.is_some(), file == &cut);
+                }
+                // After a seek both routes go on from the frame they report.
+                let mut direct = AudioReader::open_inner(&path, true).unwrap();
+                let mut packets = AudioReader::open_inner(&path, false).unwrap();
+                let whole = read_all(&mut AudioReader::open_inner(&path, false).unwrap()).0;
+                for r in [&mut direct, &mut packets] {
+                    let at = r.seek_seconds(0.4).unwrap() as usize;
+                    assert!(at.abs_diff(17_640) <= 1_152, "{at}");
+                    let (rest, e) = read_all(r);
+                    assert_eq!(e, None);
+                    assert!(rest[..] == whole[at * usize::from(ch)..]);
+                }
+            }
+        }
     }
 
     #[test]
