@@ -257,7 +257,9 @@ impl OutputFile {
         Ok(WavSink {
             target: self.target.clone(),
             file: Some(file),
-            sync,
+            flusher: Flusher::start(sync),
+            flushed: 0,
+            flush_every: FLUSH_EVERY_BYTES,
             header_len: header.len() as u64,
             ints: vec![0; QUANTIZE_BLOCK],
             packed: Vec::with_capacity(QUANTIZE_BLOCK * 4 + 4),
@@ -338,12 +340,73 @@ fn pack_ints(samples: &[i32], bytes: usize, out: &mut Vec<u8>) {
     out.truncate(start + samples.len() * bytes);
 }
 
+/// Output written between two requests to the [`Flusher`], bytes.
+const FLUSH_EVERY_BYTES: u64 = 32 << 20;
+
+/// Moves a file's data to disk behind its writer: on request, a thread of its own calls
+/// `sync_data` on its own handle of the file while the writer goes on, so the sync at the end
+/// (before the file is renamed into place) has only the last part left. An hour of 24-bit
+/// stereo is a gigabyte; synced only at the end, its write-out took a third of a second after
+/// the last sample. A request while one is under way is dropped.
+struct Flusher {
+    requests: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<(File, std::io::Result<()>)>>,
+}
+
+impl Flusher {
+    fn start(file: File) -> Self {
+        let (requests, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::spawn(move || {
+            while rx.recv().is_ok() {
+                if let Err(e) = file.sync_data() {
+                    return (file, Err(e));
+                }
+            }
+            (file, Ok(()))
+        });
+        Self {
+            requests: Some(requests),
+            thread: Some(thread),
+        }
+    }
+
+    fn request(&self) {
+        if let Some(r) = &self.requests {
+            let _ = r.try_send(());
+        }
+    }
+
+    /// Waits for the sync under way, if any; the handle back, or the first error.
+    fn stop(&mut self) -> std::io::Result<File> {
+        self.requests = None;
+        let thread = self.thread.take().expect("stopped once");
+        let (file, got) = thread
+            .join()
+            .map_err(|_| std::io::Error::other("the sync thread stopped unexpectedly"))?;
+        got.map(|()| file)
+    }
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        self.requests = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// A WAV being written (see [`OutputFile::wav`]).
 pub struct WavSink {
     target: PathBuf,
     /// The file, after the header; `None` once finished.
     file: Option<std::io::BufWriter<File>>,
-    sync: File,
+    /// Writes the data to disk behind the writer.
+    flusher: Flusher,
+    /// `bytes` when the flusher was last asked to run.
+    flushed: u64,
+    /// Bytes between two requests to the flusher ([`FLUSH_EVERY_BYTES`]; tests set less).
+    flush_every: u64,
     /// Length of the header, bytes (the data chunk's length field is its last four).
     header_len: u64,
     /// Scratch for a block of quantised samples and its bytes (reused).
@@ -409,6 +472,10 @@ impl WavSink {
         }
         self.bytes += add;
         self.frames += frames.len() as u64;
+        if self.bytes - self.flushed >= self.flush_every {
+            self.flushed = self.bytes;
+            self.flusher.request();
+        }
         Ok(())
     }
 
@@ -431,7 +498,10 @@ impl WavSink {
                 .and_then(|_| file.write_all(&data.to_le_bytes()))
                 .map_err(|e| fail(&e))?;
         }
-        self.sync.sync_all().map_err(|e| fail(&e))?;
+        self.flusher
+            .stop()
+            .and_then(|f| f.sync_all())
+            .map_err(|e| fail(&e))?;
         Ok(())
     }
 }
@@ -561,6 +631,8 @@ mod tests {
                 let out = OutputFile::new(&path).unwrap();
                 let quant = (!fmt.is_float()).then(|| Box::new(Exact(scale)) as Box<dyn Quantize>);
                 let mut sink = out.wav(channels, 48_000, fmt, quant).unwrap();
+                // Syncs requested all along (the writer goes on while they run).
+                sink.flush_every = 1_000;
                 macro_rules! feed {
                     ($ch:literal) => {{
                         let f: Vec<[f32; $ch]> = samples
