@@ -56,7 +56,11 @@ pub fn demo_mix() -> Vec<[f32; 2]> {
         let dt = t - k * sixteenth;
         let open = (k as u64) % 4 == 2;
         let env = (-dt / if open { 0.09 } else { 0.018 }).exp();
-        let accent = if (k as u64) % 4 == 0 { 1.0 } else { 0.6 };
+        let accent = if (k as u64).is_multiple_of(4) {
+            1.0
+        } else {
+            0.6
+        };
         // The first two bars are an intro: hats and pad only, quieter.
         let accent = if t < 8.0 * BEAT_S {
             0.5 * accent

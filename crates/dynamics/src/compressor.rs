@@ -325,7 +325,7 @@ impl<const CH: usize, const N: usize> Compressor<CH, N> {
         debug_assert!(n <= to_grid(self.frames));
         let start = self.frames;
         self.frames = self.frames.wrapping_add(n as u32);
-        let flush = self.frames as usize % BLOCK == 0;
+        let flush = (self.frames as usize).is_multiple_of(BLOCK);
         let gp = GainPath {
             gc: self.gain_computer,
             makeup,

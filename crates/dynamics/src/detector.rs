@@ -492,7 +492,7 @@ impl<const ATTACK_FASTER: bool> PairChain<ATTACK_FASTER> {
     /// separate arrays, so the passes over them vectorise.
     #[inline(always)]
     pub(crate) fn run(&self, mut y: f32, x: &mut [f32]) -> f32 {
-        debug_assert!(x.len() % 2 == 0);
+        debug_assert!(x.len().is_multiple_of(2));
         let mut att0 = [0.0f32; PAIRS];
         let mut rel0 = [0.0f32; PAIRS];
         let mut b0 = [0.0f32; PAIRS];

@@ -248,7 +248,7 @@ impl<const CH: usize, const N: usize> Expander<CH, N> {
         let n = frames.len();
         debug_assert!(n <= to_grid(self.frames));
         self.frames = self.frames.wrapping_add(n as u32);
-        let flush = self.frames as usize % BLOCK == 0;
+        let flush = (self.frames as usize).is_multiple_of(BLOCK);
         let scale = self.sidechain.log_scale();
         let curve = self.curve;
         let levels = self.gate_levels();

@@ -186,7 +186,7 @@ impl<const CH: usize> BassDetector<CH> {
         self.frames = self.frames.wrapping_add(1);
         // Groups of BASS_DECIMATION frames by the frame count (not the block), so block
         // splits do not matter: their mean goes through the low-pass at the reduced rate.
-        if self.frames % BASS_DECIMATION as u32 == 0 {
+        if self.frames.is_multiple_of(BASS_DECIMATION as u32) {
             self.end_group();
         }
         self.level
@@ -197,7 +197,7 @@ impl<const CH: usize> BassDetector<CH> {
     /// of [`BASS_DECIMATION`] frames since the reset).
     #[inline(always)]
     pub fn push_group(&mut self, group: &[[f32; CH]; BASS_DECIMATION]) -> f32 {
-        if self.frames % BASS_DECIMATION as u32 != 0 {
+        if !self.frames.is_multiple_of(BASS_DECIMATION as u32) {
             for frame in group {
                 self.push(frame);
             }

@@ -152,7 +152,7 @@ mod lanes {
     }
 
     // Pairs split over two accumulators by the parity of `m`.
-    const _: () = assert!(METER_PAIRS % 2 == 0);
+    const _: () = assert!(METER_PAIRS.is_multiple_of(2));
 
     /// [`dot`] with SSE intrinsics (no pointer access: every intrinsic used is safe inside a
     /// function compiled for SSE).

@@ -349,7 +349,7 @@ impl<const CH: usize, const BANDS: usize> Crossover<CH, BANDS> {
         }
         bands[BANDS - 1] = rest;
         self.pos += 1;
-        if self.pos % SANITIZE_FRAMES == 0 {
+        if self.pos.is_multiple_of(SANITIZE_FRAMES) {
             self.sanitize();
         }
         bands.map(|b| b.map(|v| v as f32))

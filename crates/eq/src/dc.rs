@@ -147,7 +147,7 @@ impl<const CH: usize> Processor<CH> for DcBlocker<CH> {
             let to_flush = (SANITIZE_FRAMES - self.pos % SANITIZE_FRAMES) as usize;
             let (now, later) = rest.split_at_mut(rest.len().min(to_flush));
             self.run(now);
-            if self.pos % SANITIZE_FRAMES == 0 {
+            if self.pos.is_multiple_of(SANITIZE_FRAMES) {
                 for v in self.y_odd.iter_mut().chain(self.u_even.iter_mut()) {
                     *v = lathe_core::flush_denormal(*v);
                 }

@@ -134,7 +134,7 @@ impl<const BANDS: usize> BandEnergies<BANDS> {
             let (segment, tail) = rest.split_at((to_event as usize).min(rest.len()));
             self.run(segment, wide);
             self.frames += segment.len() as u64;
-            if self.frames % SANITIZE_FRAMES == 0 {
+            if self.frames.is_multiple_of(SANITIZE_FRAMES) {
                 let all = self.state.iter().chain(&self.recent).flatten();
                 if !all.into_iter().all(|v| v.is_finite()) {
                     self.state = [[0.0; BANDS]; 3];

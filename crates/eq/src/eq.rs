@@ -696,7 +696,7 @@ impl<const CH: usize, const N: usize> Processor<CH> for ParametricEq<CH, N> {
             let n = to_grid.min(rest.len());
             let done = self.process_moving(&mut rest[..n]);
             self.pos += done as u64;
-            if self.pos % SANITIZE_FRAMES == 0 {
+            if self.pos.is_multiple_of(SANITIZE_FRAMES) {
                 self.sanitize();
             }
             let tail = rest;

@@ -281,7 +281,7 @@ pub fn butterworth_q(order: u8, index: usize) -> f64 {
     // Pole pairs of an order-n Butterworth sit at angles θ from the negative real axis:
     // even n: (2k+1)π/(2n); odd n: (k+1)π/n, for k = 0 .. n/2 (the real pole is separate).
     let k = index as f64;
-    let theta = if order % 2 == 0 {
+    let theta = if order.is_multiple_of(2) {
         (2.0 * k + 1.0) * core::f64::consts::PI / (2.0 * n)
     } else {
         (k + 1.0) * core::f64::consts::PI / n

@@ -257,7 +257,7 @@ impl CorrelationMeter {
 
     fn accumulate(&mut self, mut chunk: &[[f32; 2]]) {
         // Head, one by one, until the lane index is back at 0.
-        while self.fill % 4 != 0 && !chunk.is_empty() {
+        while !self.fill.is_multiple_of(4) && !chunk.is_empty() {
             self.lanes.add(self.fill % 4, chunk[0]);
             self.fill += 1;
             chunk = &chunk[1..];
