@@ -462,21 +462,19 @@ impl RawPcm {
     /// `out` as `f32` (full scale ±1).
     fn convert(self, bytes: &[u8], out: &mut Vec<f32>) {
         fn each<const W: usize>(bytes: &[u8], out: &mut Vec<f32>, f: impl Fn([u8; W]) -> f32) {
+            let (samples, _) = bytes.as_chunks::<W>();
             out.clear();
-            out.extend(
-                bytes
-                    .chunks_exact(W)
-                    .map(|b| f(b.try_into().expect("chunks of W bytes"))),
-            );
+            out.resize(samples.len(), 0.0);
+            for (o, &b) in out.iter_mut().zip(samples) {
+                *o = f(b);
+            }
         }
         use symphonia::core::sample::i24;
         let s24 = |v: i32| f32::from_sample(i24(v >> 8));
         match self {
             Self::S16Le => each(bytes, out, |b| f32::from_sample(i16::from_le_bytes(b))),
             Self::S16Be => each(bytes, out, |b| f32::from_sample(i16::from_be_bytes(b))),
-            Self::S24Le => each(bytes, out, |[a, b, c]| {
-                s24(i32::from_le_bytes([0, a, b, c]))
-            }),
+            Self::S24Le => s24_le(bytes, out),
             Self::S24Be => each(bytes, out, |[a, b, c]| {
                 s24(i32::from_be_bytes([a, b, c, 0]))
             }),
@@ -578,6 +576,25 @@ impl Direct {
             .seek(SeekFrom::Start(self.start + frame * self.frame))?;
         self.next = frame;
         Ok(frame)
+    }
+}
+
+/// [`RawPcm::convert`] for 24-bit little-endian samples: each sample read as the four bytes
+/// from its own on (the fourth, the next sample's first, shifted out), which is the value
+/// `symphonia` gives (`i24 / 2^23`, exact in `f32`) as `(word << 8) / 2^31`.
+fn s24_le(bytes: &[u8], out: &mut Vec<f32>) {
+    let n = bytes.len() / 3;
+    out.clear();
+    out.resize(n, 0.0);
+    let scale = 1.0 / 2_147_483_648.0;
+    let whole = n.saturating_sub(1);
+    for (i, o) in out[..whole].iter_mut().enumerate() {
+        let w: [u8; 4] = bytes[3 * i..3 * i + 4].try_into().expect("four bytes");
+        *o = ((u32::from_le_bytes(w) << 8) as i32) as f32 * scale;
+    }
+    if let Some(o) = out[whole..].first_mut() {
+        let b = &bytes[3 * whole..3 * whole + 3];
+        *o = i32::from_le_bytes([0, b[0], b[1], b[2]]) as f32 * scale;
     }
 }
 
@@ -1096,16 +1113,12 @@ impl<const CH: usize> FrameReader<CH> {
         let Some(samples) = self.source.next_block()? else {
             return Ok(None);
         };
-        self.block.clear();
-        if mono {
-            self.block.extend(samples.iter().map(|&s| [s; CH]));
-        } else {
-            self.block.extend(samples.chunks_exact(CH).map(|c| {
-                let mut f = [0.0; CH];
-                f.copy_from_slice(c);
-                f
-            }));
+        if !mono {
+            // The interleaved samples are already frames of `CH`.
+            return Ok(Some(samples.as_chunks::<CH>().0));
         }
+        self.block.clear();
+        self.block.extend(samples.iter().map(|&s| [s; CH]));
         Ok(Some(&self.block))
     }
 }
