@@ -205,9 +205,30 @@ fn passes(c: &mut Criterion) {
     group.finish();
 }
 
+/// Quantising the mastered output for delivery: TPDF dither with Lipshitz noise shaping to
+/// 24 and 16 bits, stereo, per frame.
+fn dither(c: &mut Criterion) {
+    let frames = 48_000;
+    let audio: Vec<f32> = input(frames).into_iter().flatten().collect();
+    let mut out = vec![0i32; audio.len()];
+    let mut group = c.benchmark_group("dither stereo 48k");
+    group.throughput(Throughput::Elements(frames as u64));
+    for bits in [24, 16] {
+        let mut d = lathe::dither::Dither::new(bits, lathe::dither::NoiseShaping::Lipshitz, FS, 1)
+            .expect("valid");
+        group.bench_function(BenchmarkId::new("lipshitz", bits), |b| {
+            b.iter(|| {
+                d.quantize_interleaved(black_box(&audio), 2, &mut out);
+                black_box(&out);
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(2)).warm_up_time(std::time::Duration::from_millis(500));
-    targets = chain, passes
+    targets = chain, passes, dither
 }
 criterion_main!(benches);
