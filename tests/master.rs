@@ -339,3 +339,44 @@ fn the_model_split_in_two_gives_the_same_plan() {
         assert!(out == want_out, "{estimate:?}: the outputs differ");
     }
 }
+
+/// Loudness-only reports change nothing in the mastering: the same plan and output bits and
+/// the same loudness readings as full reports, with and without a model pass; what they leave
+/// out reads as unmeasured, and the switch is refused once audio was fed.
+#[test]
+fn loudness_only_reports_master_the_same() {
+    let input = dense_mix(8.0, -20.0);
+    let target = Target::by_name("spotify").unwrap();
+    let chain = Preset::Streaming.chain(&target);
+    for estimate in [None, Some(-20.3)] {
+        let (want_out, want) = master_with_estimate(&input, &chain, &target, true, estimate);
+        let mut job = Mastering::<2>::new(&chain, &target, FS, true).unwrap();
+        job.set_full_reports(false).unwrap();
+        if let Some(l) = estimate {
+            job.set_input_estimate(l).unwrap();
+        }
+        let (out, job) = common::run_job(job, &input);
+        let (a, b) = (job.plan(), want.plan());
+        assert_eq!(a.gain_db.to_bits(), b.gain_db.to_bits(), "{estimate:?}");
+        assert_eq!((a.reads, a.renders), (b.reads, b.renders));
+        assert!(out == want_out, "{estimate:?}: the outputs differ");
+        let reports = [
+            (job.input_report(), want.input_report()),
+            (job.output_report().unwrap(), want.output_report().unwrap()),
+        ];
+        for (lite, full) in reports {
+            let same = |x: f64, y: f64| x.to_bits() == y.to_bits();
+            assert!(same(lite.integrated_lufs, full.integrated_lufs));
+            assert!(same(lite.true_peak_dbtp, full.true_peak_dbtp));
+            assert!(same(lite.loudness_range_lu, full.loudness_range_lu));
+            assert!(same(lite.short_term_max_lufs, full.short_term_max_lufs));
+            assert!(full.correlation.is_finite() && full.dc_offset.is_finite());
+            assert!(!full.spectrum.is_empty());
+            assert!(lite.correlation.is_nan() && lite.mono_loss_lu.is_nan());
+            assert!(lite.dc_offset.is_nan() && lite.spectrum.is_empty());
+        }
+    }
+    let mut job = Mastering::<2>::new(&chain, &target, FS, true).unwrap();
+    job.feed(&input[..1000]);
+    assert!(job.set_full_reports(false).is_err());
+}

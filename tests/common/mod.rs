@@ -43,6 +43,11 @@ pub fn master_with_estimate(
     if let Some(l) = estimate_lufs {
         job.set_input_estimate(l).unwrap();
     }
+    run_job(job, input)
+}
+
+/// Runs `job` over `input` (blocks of 1000 frames) to the end; the output and the job.
+pub fn run_job(mut job: Mastering<2>, input: &[[f32; 2]]) -> (Vec<[f32; 2]>, Mastering<2>) {
     loop {
         match job.pass() {
             Pass::Analyze | Pass::Model => {
