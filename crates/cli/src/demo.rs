@@ -116,6 +116,7 @@ pub fn run(args: &DemoArgs, progress: &Progress) -> Result<bool> {
         format: None,
         sample_rate: None,
         plot: Some(plot.clone()),
+        full_reports: true,
     };
     let o = master_file(&job, progress)?;
     crate::app::print_text(&format!(

@@ -51,6 +51,10 @@ pub struct MasterJob {
     pub sample_rate: Option<u32>,
     /// Draw a before/after plot here.
     pub plot: Option<PathBuf>,
+    /// Measure everything in the input and output analyses (for `--report` and the demo's
+    /// table); otherwise the loudness readings the summary line prints, which costs less
+    /// (see `lathe::Mastering::set_full_reports`).
+    pub full_reports: bool,
 }
 
 /// What a mastering job did.
@@ -127,6 +131,9 @@ fn master_stream<const CH: usize>(
         Mastering::<CH>::new(&chain, &job.target, fs, job.normalize_input)
             .map_err(|e| chain_error(job, e))?,
     );
+    mastering
+        .set_full_reports(job.full_reports)
+        .map_err(|e| chain_error(job, e))?;
     if mastering.wants_input_estimate() {
         // A sparse pre-scan sets the trim, so the model runs during the analysis and the
         // file is read twice (see `prescan`); without an estimate, the job takes a model pass.
@@ -483,6 +490,7 @@ pub fn plan_jobs(args: &MasterArgs) -> Result<Vec<MasterJob>> {
                     p.clone()
                 }
             }),
+            full_reports: args.report.is_some(),
         })
         .collect();
     let mut inputs: Vec<&Path> = args.inputs.iter().map(|p| p.as_path()).collect();
