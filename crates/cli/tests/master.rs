@@ -352,6 +352,16 @@ fn batch_out_dir_report_and_plot() {
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
     assert!(v["settings"]["latency_frames"].as_u64().unwrap() > 0);
     assert_eq!(v["settings"]["bits"], "24");
+    // With --report both analyses measure everything, not the loudness alone.
+    for side in ["input", "output"] {
+        assert!(v[side]["correlation"].is_number(), "{side}");
+        assert!(v[side]["dc_offset"].is_number(), "{side}");
+        assert_eq!(
+            v[side]["spectrum"].as_array().map(Vec::len),
+            Some(4),
+            "{side}"
+        );
+    }
     assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
 }
 
