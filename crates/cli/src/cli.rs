@@ -133,7 +133,9 @@ pub struct MasterArgs {
     /// Resample to this rate (Hz, 8000 ..= 384000) before mastering.
     #[arg(long, value_name = "HZ", value_parser = parse_rate)]
     pub sample_rate: Option<u32>,
-    /// Write the input and output analyses and the settings used as JSON.
+    /// Write the input and output analyses and the settings used as JSON. The analyses are
+    /// then full (correlation, DC, clipping, spectrum balance, problems); without a report
+    /// the job measures only the loudness and true peak its summary line prints.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
     /// Draw the before/after level and loudness into this PNG.
