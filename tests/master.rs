@@ -285,6 +285,35 @@ fn an_input_estimate_saves_the_model_pass_of_compressor_presets() {
     assert!(job.set_input_estimate(-20.0).is_err());
 }
 
+/// Runs the `streaming` job on a dense mix plainly and through `run` (given the job, with the
+/// input estimate set in the second case, and the input), with a model pass (no estimate)
+/// and with the model during the analysis (an estimate): the plan (gain to the bit, reads,
+/// renders) and the output must be the same. Returns each case's two finished jobs (`run`'s
+/// first).
+fn same_plan_and_output(
+    run: impl Fn(Mastering<2>, &[[f32; 2]], Option<f64>) -> (Vec<[f32; 2]>, Mastering<2>),
+) -> Vec<(Mastering<2>, Mastering<2>)> {
+    let input = dense_mix(8.0, -20.0);
+    let target = Target::by_name("spotify").unwrap();
+    let chain = Preset::Streaming.chain(&target);
+    [None, Some(-20.3)]
+        .into_iter()
+        .map(|estimate| {
+            let (want_out, want) = master_with_estimate(&input, &chain, &target, true, estimate);
+            let mut job = Mastering::<2>::new(&chain, &target, FS, true).unwrap();
+            if let Some(l) = estimate {
+                job.set_input_estimate(l).unwrap();
+            }
+            let (out, job) = run(job, &input, estimate);
+            let (a, b) = (job.plan(), want.plan());
+            assert_eq!(a.gain_db.to_bits(), b.gain_db.to_bits(), "{estimate:?}");
+            assert_eq!((a.reads, a.renders), (b.reads, b.renders));
+            assert!(out == want_out, "{estimate:?}: the outputs differ");
+            (job, want)
+        })
+        .collect()
+}
+
 /// The model in two parts, as `lathe master` runs them on two threads: the stages in front of
 /// the limiter on the input blocks, the measurements on what they give gathered into other
 /// blocks. The plan (gain to the bit) and the output are those of plain feeding, with a model
@@ -292,15 +321,7 @@ fn an_input_estimate_saves_the_model_pass_of_compressor_presets() {
 #[test]
 fn the_model_split_in_two_gives_the_same_plan() {
     use lathe::master::Split;
-    let input = dense_mix(8.0, -20.0);
-    let target = Target::by_name("spotify").unwrap();
-    let chain = Preset::Streaming.chain(&target);
-    for estimate in [None, Some(-20.3)] {
-        let (want_out, want) = master_with_estimate(&input, &chain, &target, true, estimate);
-        let mut job = Mastering::<2>::new(&chain, &target, FS, true).unwrap();
-        if let Some(l) = estimate {
-            job.set_input_estimate(l).unwrap();
-        }
+    same_plan_and_output(|mut job, input, estimate| {
         let mut passes = 0;
         while matches!(job.pass(), Pass::Analyze | Pass::Model) {
             passes += 1;
@@ -322,7 +343,7 @@ fn the_model_split_in_two_gives_the_same_plan() {
                 assert_eq!(measured, input.len());
             }
             if let Some(m) = meter {
-                m.process(&input);
+                m.process(input);
             }
             job.end_pass().unwrap();
         }
@@ -333,11 +354,8 @@ fn the_model_split_in_two_gives_the_same_plan() {
         }
         job.finish(&mut out);
         assert_eq!(job.end_render().unwrap(), RenderOutcome::Done);
-        let (a, b) = (job.plan(), want.plan());
-        assert_eq!(a.gain_db.to_bits(), b.gain_db.to_bits(), "{estimate:?}");
-        assert_eq!((a.reads, a.renders), (b.reads, b.renders));
-        assert!(out == want_out, "{estimate:?}: the outputs differ");
-    }
+        (out, job)
+    });
 }
 
 /// Loudness-only reports change nothing in the mastering: the same plan and output bits and
@@ -345,21 +363,11 @@ fn the_model_split_in_two_gives_the_same_plan() {
 /// out reads as unmeasured, and the switch is refused once audio was fed.
 #[test]
 fn loudness_only_reports_master_the_same() {
-    let input = dense_mix(8.0, -20.0);
-    let target = Target::by_name("spotify").unwrap();
-    let chain = Preset::Streaming.chain(&target);
-    for estimate in [None, Some(-20.3)] {
-        let (want_out, want) = master_with_estimate(&input, &chain, &target, true, estimate);
-        let mut job = Mastering::<2>::new(&chain, &target, FS, true).unwrap();
+    let cases = same_plan_and_output(|mut job, input, _| {
         job.set_full_reports(false).unwrap();
-        if let Some(l) = estimate {
-            job.set_input_estimate(l).unwrap();
-        }
-        let (out, job) = common::run_job(job, &input);
-        let (a, b) = (job.plan(), want.plan());
-        assert_eq!(a.gain_db.to_bits(), b.gain_db.to_bits(), "{estimate:?}");
-        assert_eq!((a.reads, a.renders), (b.reads, b.renders));
-        assert!(out == want_out, "{estimate:?}: the outputs differ");
+        common::run_job(job, input)
+    });
+    for (job, want) in cases {
         let reports = [
             (job.input_report(), want.input_report()),
             (job.output_report().unwrap(), want.output_report().unwrap()),
@@ -376,6 +384,9 @@ fn loudness_only_reports_master_the_same() {
             assert!(lite.dc_offset.is_nan() && lite.spectrum.is_empty());
         }
     }
+    let target = Target::by_name("spotify").unwrap();
+    let chain = Preset::Streaming.chain(&target);
+    let input = dense_mix(2.0, -20.0);
     let mut job = Mastering::<2>::new(&chain, &target, FS, true).unwrap();
     job.feed(&input[..1000]);
     assert!(job.set_full_reports(false).is_err());
