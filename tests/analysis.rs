@@ -112,6 +112,13 @@ fn inverted_polarity_dc_and_clipping_are_flagged() {
 fn silence_reads_minus_infinity_and_nan_samples_are_counted() {
     let mut silent = vec![[0.0f32; 2]; 48_000];
     silent[100] = [f32::NAN, 0.0];
+    silent[200] = [f32::INFINITY, f32::NEG_INFINITY];
+    // The largest finite values are not counted.
+    silent[300] = [f32::MAX, -f32::MAX];
+    let r = analyse(&silent);
+    assert_eq!(r.non_finite_samples, 3);
+    silent[300] = [0.0; 2];
+    silent[200] = [0.0; 2];
     let r = analyse(&silent);
     assert_eq!(r.integrated_lufs, f64::NEG_INFINITY);
     assert_eq!(r.non_finite_samples, 1);
