@@ -50,7 +50,6 @@ pub struct Analyzer<const CH: usize> {
     bands: BandEnergies<4>,
     edges: [f64; 3],
     clean: Vec<[f32; CH]>,
-    stereo: Vec<[f32; 2]>,
 }
 
 impl<const CH: usize> Analyzer<CH> {
@@ -85,7 +84,6 @@ impl<const CH: usize> Analyzer<CH> {
             bands,
             edges,
             clean: Vec::new(),
-            stereo: Vec::new(),
         })
     }
 
@@ -143,9 +141,8 @@ impl<const CH: usize> Analyzer<CH> {
             return;
         }
         if let Some(c) = &mut self.correlation {
-            self.stereo.clear();
-            self.stereo.extend(frames.iter().map(|f| [f[0], f[1]]));
-            c.process(&self.stereo);
+            // Only for two channels: the frames are the pairs.
+            c.process(frames.as_flattened().as_chunks::<2>().0);
         }
         // A block at a time, with the running sums in locals: within a block, `f32` partial
         // sums in eight lanes by frame position (32 frames each at most, so their rounding,
