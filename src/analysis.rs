@@ -88,8 +88,8 @@ impl<const CH: usize> Analyzer<CH> {
     }
 
     /// An analyzer that runs the loudness meter alone, for a caller that needs only its
-    /// readings (a mastering job that prints the loudness and true peak it reached, about
-    /// 40 % cheaper per frame). Its [`report`](Self::report) holds the duration, integrated
+    /// readings (a mastering job that prints the loudness and true peak it reached; the
+    /// correlation meter, running sums and band energies are skipped). Its [`report`](Self::report) holds the duration, integrated
     /// loudness, loudness range, true and sample peak, momentary and short-term maxima, PLR and
     /// PSR, and the count of non-finite samples; it leaves correlation, mono loss and DC offset
     /// unmeasured (NaN, `null` in JSON), the clip counts at 0 and the spectrum empty, and its

@@ -608,7 +608,8 @@ impl<const CH: usize> Mastering<CH> {
     /// ([`Analyzer::loudness_only`]: integrated loudness, loudness range, true and sample peak,
     /// momentary and short-term maxima). The mastering itself does not depend on it: the
     /// plan, the output and its loudness and true peak are the same either way; the analyses
-    /// running beside the passes cost about 40 % less.
+    /// running beside the passes skip their correlation, running sums and band energies
+    /// (one hour of `lathe master`: 7.1-7.6 s with full reports, 6.4-6.9 s without).
     ///
     /// # Errors
     /// [`Error::Order`] once input has been fed.
