@@ -26,12 +26,14 @@
 
 use crate::fast::{sanitize_phase, FastSection, Fc, DENORMAL_F32};
 use core::arch::x86_64::{
-    __m128, __m128d, __m256, _mm256_add_ps, _mm256_alignr_epi8, _mm256_andnot_ps, _mm256_blendv_ps,
-    _mm256_castps128_ps256, _mm256_castps256_ps128, _mm256_castps_si256, _mm256_castsi256_ps,
-    _mm256_cmp_ps, _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_movemask_ps, _mm256_mul_ps,
-    _mm256_permutevar8x32_ps, _mm256_set1_ps, _mm256_setr_epi32, _mm256_setr_ps, _mm256_setzero_ps,
-    _mm256_sub_ps, _mm_add_pd, _mm_andnot_pd, _mm_cmplt_pd, _mm_cmpneq_pd, _mm_cvtpd_ps,
-    _mm_cvtps_pd, _mm_cvtsd_f64, _mm_cvtss_f32, _mm_fmadd_pd, _mm_movemask_pd, _mm_mul_pd,
+    __m128, __m128d, __m256, __m256i, _mm256_add_ps, _mm256_alignr_epi8, _mm256_and_si256,
+    _mm256_andnot_ps, _mm256_blendv_ps, _mm256_castps128_ps256, _mm256_castps256_ps128,
+    _mm256_castps_si256, _mm256_castsi256_ps, _mm256_cmp_ps, _mm256_cmpgt_epi32,
+    _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_movemask_ps, _mm256_mul_ps,
+    _mm256_permutevar8x32_ps, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32, _mm256_setr_ps,
+    _mm256_setzero_ps, _mm256_setzero_si256, _mm256_sub_ps, _mm_add_pd, _mm_andnot_pd,
+    _mm_blendv_pd, _mm_castsi128_pd, _mm_cmplt_pd, _mm_cmpneq_pd, _mm_cvtpd_ps, _mm_cvtps_pd,
+    _mm_cvtsd_f64, _mm_cvtss_f32, _mm_fmadd_pd, _mm_movemask_pd, _mm_mul_pd, _mm_set1_epi64x,
     _mm_set1_pd, _mm_setr_ps, _mm_setzero_pd, _mm_shuffle_ps, _mm_sub_pd, _mm_unpackhi_pd,
     _CMP_LT_OQ, _CMP_NEQ_UQ,
 };
@@ -179,6 +181,8 @@ struct Coeffs<const P: usize, const K: usize> {
     f: [Fc<__m256>; K],
     /// `(k1, k2)` per pack.
     k: [[__m256; 2]; K],
+    /// Each pack's section index per lane (`P + k + e·K` in element `e` of both halves).
+    idx: [__m256i; K],
 }
 
 /// The registers of the wavefront: each section's last output (the values in flight) and
@@ -221,37 +225,25 @@ unsafe fn stereo<const CH: usize, const P: usize, const K: usize>(
     let event = |t: usize| (first + t as u64) % 64 == phase;
     let c = coeffs::<P, K>(plan);
     let mut regs = load::<CH, P, K>(secs, plan.singles);
-    let last = n + s - 1;
-    let mut t = 0;
-    // Fill.
-    while t < s - 1 {
-        regs = masked_step(regs, &c, frames, t);
-        if event(t) {
-            regs = sanitize_active(regs, t, n);
-        }
-        t += 1;
-    }
+    // Fill: steps before every section has a frame.
+    edge(&mut regs, &c, frames, 0..s - 1, first);
     // Every section busy.
+    let mut t = s - 1;
     while t < n {
         let to_event = (phase + 64 - (first + t as u64) % 64) % 64;
         let end = n.min(t + 1 + to_event as usize);
         segment(&mut regs, &c, frames, t, end);
         t = end;
         if event(t - 1) {
-            regs = match flush(regs) {
-                Some(r) => r,
-                None => sanitize_active(regs, t - 1, n),
+            regs = if all_finite(&regs) {
+                flush_tiny(regs)
+            } else {
+                sanitize_active(regs, t - 1, n)
             };
         }
     }
-    // Drain.
-    while t < last {
-        regs = masked_step(regs, &c, frames, t);
-        if event(t) {
-            regs = sanitize_active(regs, t, n);
-        }
-        t += 1;
-    }
+    // Drain: steps after section 0 has filtered the last frame.
+    edge(&mut regs, &c, frames, n.max(s - 1)..n + s - 1, first);
     store(&regs, secs, plan.singles);
 }
 
@@ -261,7 +253,12 @@ fn coeffs<const P: usize, const K: usize>(plan: &AvxPlan) -> Coeffs<P, K> {
         d: [Fc::splat(_mm_setzero_pd()); P],
         f: [Fc::splat(_mm256_setzero_ps()); K],
         k: [[_mm256_setzero_ps(); 2]; K],
+        idx: [_mm256_setzero_si256(); K],
     };
+    for (k, idx) in c.idx.iter_mut().enumerate() {
+        let e = |e: usize| (P + k + e * K) as i32;
+        *idx = _mm256_setr_epi32(e(0), e(1), e(2), e(3), e(0), e(1), e(2), e(3));
+    }
     for (r, a) in c.d.iter_mut().zip(&plan.d) {
         *r = Fc {
             p11: _mm_set1_pd(a.p11),
@@ -501,96 +498,148 @@ fn segment<const CH: usize, const P: usize, const K: usize>(
     *regs = r;
 }
 
-/// Step `t` when some sections are idle (section `j` filters frame `t − j` only if that is one
-/// of the `n` frames): all lanes compute, idle sections keep their state.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn masked_step<const CH: usize, const P: usize, const K: usize>(
-    old: Regs<P, K>,
-    c: &Coeffs<P, K>,
-    frames: &mut [[f32; CH]],
-    t: usize,
-) -> Regs<P, K> {
-    let s = P + PER_PACK * K;
-    let n = frames.len();
-    if CH != 2 {
-        return old;
-    }
-    let x = if t < n {
-        [frames[t][0], frames[t][1]]
-    } else {
-        [0.0; 2]
-    };
-    let mut r = old;
-    let y = step_all(&mut r, c, x);
-    let busy = |j: usize| j <= t && t - j < n;
-    for j in 0..P {
-        if !busy(j) {
-            r.wd[j] = old.wd[j];
-            r.id[j] = old.id[j];
-        }
-    }
-    for k in 0..K {
-        let b = |e: usize| if busy(P + k + e * K) { -1 } else { 0 };
-        let keep_new = _mm256_castsi256_ps(_mm256_setr_epi32(
-            b(0),
-            b(1),
-            b(2),
-            b(3),
-            b(0),
-            b(1),
-            b(2),
-            b(3),
-        ));
-        r.wf[k] = _mm256_blendv_ps(old.wf[k], r.wf[k], keep_new);
-        r.if_[k] = _mm256_blendv_ps(old.if_[k], r.if_[k], keep_new);
-        r.sf[k] = _mm256_blendv_ps(old.sf[k], r.sf[k], keep_new);
-    }
-    if t + 1 >= s && busy(s - 1) {
-        let out = &mut frames[t + 1 - s];
-        out[0] = y[0];
-        out[1] = y[1];
-    }
-    r
+/// Which sections filter a frame at step `t` of a block of `n` frames: section `j` filters
+/// frame `t − j` when that is one of the `n` frames, i.e. when `t − n < j ≤ t`.
+#[derive(Clone, Copy)]
+struct Busy<const P: usize, const K: usize> {
+    /// All ones where busy, per `f64` section.
+    d: [__m128d; P],
+    /// All ones in the busy lanes, per pack.
+    f: [__m256; K],
+    /// The last section is busy (a frame is finished).
+    last: bool,
 }
 
-/// The sanitising event when everything is finite: flushes tiny state to zero. Returns `None`
-/// when something is not finite.
+impl<const P: usize, const K: usize> Busy<P, K> {
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn at(c: &Coeffs<P, K>, t: usize, n: usize) -> Self {
+        let s = P + PER_PACK * K;
+        // Section indices are below 64; clamped bounds keep the comparison exact.
+        let below = (t.min(64) + 1) as i32;
+        let above = (t as i64 - n as i64).clamp(-1, 64) as i32;
+        let busy = |j: usize| (j as i32) < below && (j as i32) > above;
+        let (lo, hi) = (_mm256_set1_epi32(above), _mm256_set1_epi32(below));
+        Self {
+            d: core::array::from_fn(|j| _mm_castsi128_pd(_mm_set1_epi64x(-i64::from(busy(j))))),
+            f: core::array::from_fn(|k| {
+                _mm256_castsi256_ps(_mm256_and_si256(
+                    _mm256_cmpgt_epi32(c.idx[k], lo),
+                    _mm256_cmpgt_epi32(hi, c.idx[k]),
+                ))
+            }),
+            last: busy(s - 1),
+        }
+    }
+
+    /// `new` where busy, `old` elsewhere.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn keep(&self, old: &Regs<P, K>, new: Regs<P, K>) -> Regs<P, K> {
+        let mut r = new;
+        for j in 0..P {
+            r.wd[j] = _mm_blendv_pd(old.wd[j], new.wd[j], self.d[j]);
+            r.id[j] = _mm_blendv_pd(old.id[j], new.id[j], self.d[j]);
+        }
+        for k in 0..K {
+            r.wf[k] = _mm256_blendv_ps(old.wf[k], new.wf[k], self.f[k]);
+            r.if_[k] = _mm256_blendv_ps(old.if_[k], new.if_[k], self.f[k]);
+            r.sf[k] = _mm256_blendv_ps(old.sf[k], new.sf[k], self.f[k]);
+        }
+        r
+    }
+}
+
+/// Steps `steps` when some sections are idle (the fill and the drain of a block): every lane
+/// computes and idle sections keep their state, with the sanitising events of those steps.
+#[target_feature(enable = "avx2,fma")]
+fn edge<const CH: usize, const P: usize, const K: usize>(
+    regs: &mut Regs<P, K>,
+    c: &Coeffs<P, K>,
+    frames: &mut [[f32; CH]],
+    steps: core::ops::Range<usize>,
+    first: u64,
+) {
+    let s = P + PER_PACK * K;
+    let n = frames.len();
+    let phase = sanitize_phase(s);
+    if CH != 2 {
+        return;
+    }
+    let mut r = *regs;
+    for t in steps {
+        let busy = Busy::at(c, t, n);
+        let x = frames.get(t).map_or([0.0; 2], |x| [x[0], x[1]]);
+        let old = r;
+        let y = step_all(&mut r, c, x);
+        r = busy.keep(&old, r);
+        if busy.last {
+            if let Some(out) = frames.get_mut(t + 1 - s) {
+                out[0] = y[0];
+                out[1] = y[1];
+            }
+        }
+        if (first + t as u64) % 64 == phase {
+            r = if all_finite(&r) {
+                busy.keep(&r, flush_tiny(r))
+            } else {
+                sanitize_active(r, t, n)
+            };
+        }
+    }
+    *regs = r;
+}
+
+/// True when every value in the registers is finite.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn flush<const P: usize, const K: usize>(mut r: Regs<P, K>) -> Option<Regs<P, K>> {
-    // 0·x is 0 for finite x and NaN otherwise.
+fn all_finite<const P: usize, const K: usize>(r: &Regs<P, K>) -> bool {
+    // 0·x is 0 for finite x and NaN otherwise. Index loops over the fixed-size arrays unroll
+    // into straight register code.
     let (zd, zf) = (_mm_setzero_pd(), _mm256_setzero_ps());
     let mut bad_d = zd;
-    for v in r.yd.iter().chain(&r.wd).chain(&r.id) {
-        bad_d = _mm_add_pd(bad_d, _mm_mul_pd(zd, *v));
+    for j in 0..P {
+        bad_d = _mm_add_pd(bad_d, _mm_mul_pd(zd, r.yd[j]));
+        bad_d = _mm_add_pd(bad_d, _mm_mul_pd(zd, r.wd[j]));
+        bad_d = _mm_add_pd(bad_d, _mm_mul_pd(zd, r.id[j]));
     }
     let mut bad_f = zf;
-    for v in r.yf.iter().chain(&r.wf).chain(&r.if_).chain(&r.sf) {
-        bad_f = _mm256_add_ps(bad_f, _mm256_mul_ps(zf, *v));
+    for k in 0..K {
+        bad_f = _mm256_add_ps(bad_f, _mm256_mul_ps(zf, r.yf[k]));
+        bad_f = _mm256_add_ps(bad_f, _mm256_mul_ps(zf, r.wf[k]));
+        bad_f = _mm256_add_ps(bad_f, _mm256_mul_ps(zf, r.if_[k]));
+        bad_f = _mm256_add_ps(bad_f, _mm256_mul_ps(zf, r.sf[k]));
     }
-    let bad_f = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_NEQ_UQ>(bad_f, zf));
-    if bad_f != 0 || _mm_movemask_pd(_mm_cmpneq_pd(bad_d, zd)) != 0 {
-        return None;
-    }
+    _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_NEQ_UQ>(bad_f, zf)) == 0
+        && _mm_movemask_pd(_mm_cmpneq_pd(bad_d, zd)) == 0
+}
+
+/// The sanitising event when everything is finite: flushes tiny state to zero.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn flush_tiny<const P: usize, const K: usize>(mut r: Regs<P, K>) -> Regs<P, K> {
     let (sign_d, tiny_d) = (
         _mm_set1_pd(-0.0),
         _mm_set1_pd(lathe_core::DENORMAL_THRESHOLD),
     );
-    for v in r.wd.iter_mut().chain(r.id.iter_mut()) {
-        let tiny = _mm_cmplt_pd(_mm_andnot_pd(sign_d, *v), tiny_d);
-        *v = _mm_andnot_pd(tiny, *v);
+    let flush_d = |v: __m128d| _mm_andnot_pd(_mm_cmplt_pd(_mm_andnot_pd(sign_d, v), tiny_d), v);
+    for j in 0..P {
+        r.wd[j] = flush_d(r.wd[j]);
+        r.id[j] = flush_d(r.id[j]);
     }
     let (sign_f, tiny_f) = (_mm256_set1_ps(-0.0), _mm256_set1_ps(DENORMAL_F32));
-    for v in
-        r.wf.iter_mut()
-            .chain(r.if_.iter_mut())
-            .chain(r.sf.iter_mut())
-    {
-        let tiny = _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_andnot_ps(sign_f, *v), tiny_f);
-        *v = _mm256_andnot_ps(tiny, *v);
+    let flush_f = |v: __m256| {
+        _mm256_andnot_ps(
+            _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_andnot_ps(sign_f, v), tiny_f),
+            v,
+        )
+    };
+    for k in 0..K {
+        r.wf[k] = flush_f(r.wf[k]);
+        r.if_[k] = flush_f(r.if_[k]);
+        r.sf[k] = flush_f(r.sf[k]);
     }
-    Some(r)
+    r
 }
 
 /// The event after step `t` of a block of `n` frames, section by section, for the sections
