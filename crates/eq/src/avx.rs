@@ -31,6 +31,10 @@
 //!   are one instruction each (`vpermps`, `vpalignr`, `vpermps`), written as inline assembly:
 //!   the compiler otherwise rewrites them into longer sequences, one of them on the packs'
 //!   recursion.
+//! - **Input cleared piece by piece.** Non-finite input is silence (the equaliser's policy).
+//!   This kernel clears it itself, each piece (at most 64 frames) right before the steps
+//!   that read it, eight samples per comparison: the input is scanned while it is in the
+//!   cache instead of in a pass of its own over the whole block.
 //! - **Edges with lane masks.** The fill and drain steps of a block (some sections idle)
 //!   compute every lane and keep the idle sections' state with blends whose masks come from
 //!   one comparison of each lane's section index; the sanitising event is straight register
@@ -46,13 +50,13 @@
 use crate::fast::{sanitize_phase, Direct, FastSection, Fc, DENORMAL_F32};
 use core::arch::x86_64::{
     __m128, __m128d, __m256, __m256i, _mm256_add_ps, _mm256_and_si256, _mm256_andnot_ps,
-    _mm256_blendv_ps, _mm256_castps128_ps256, _mm256_castsi256_ps, _mm256_cmp_ps,
-    _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_movemask_ps, _mm256_mul_ps, _mm256_set1_epi32,
-    _mm256_set1_ps, _mm256_setr_epi32, _mm256_setr_ps, _mm256_setzero_ps, _mm256_setzero_si256,
-    _mm256_sub_ps, _mm_add_pd, _mm_andnot_pd, _mm_blendv_pd, _mm_castsi128_pd, _mm_cmplt_pd,
-    _mm_cmpneq_pd, _mm_cvtpd_ps, _mm_cvtps_pd, _mm_cvtsd_f64, _mm_fmadd_pd, _mm_movemask_pd,
-    _mm_mul_pd, _mm_set1_epi64x, _mm_set1_pd, _mm_setr_ps, _mm_setzero_pd, _mm_unpackhi_pd,
-    _CMP_LT_OQ, _CMP_NEQ_UQ,
+    _mm256_blendv_ps, _mm256_castps128_ps256, _mm256_castps_si256, _mm256_castsi256_ps,
+    _mm256_cmp_ps, _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_movemask_ps, _mm256_mul_ps,
+    _mm256_or_si256, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32, _mm256_setr_ps,
+    _mm256_setzero_ps, _mm256_setzero_si256, _mm256_sub_ps, _mm256_testz_si256, _mm_add_pd,
+    _mm_andnot_pd, _mm_blendv_pd, _mm_castsi128_pd, _mm_cmplt_pd, _mm_cmpneq_pd, _mm_cvtpd_ps,
+    _mm_cvtps_pd, _mm_cvtsd_f64, _mm_fmadd_pd, _mm_movemask_pd, _mm_mul_pd, _mm_set1_epi64x,
+    _mm_set1_pd, _mm_setr_ps, _mm_setzero_pd, _mm_unpackhi_pd, _CMP_LT_OQ, _CMP_NEQ_UQ,
 };
 
 cpufeatures::new!(avx2_fma, "avx2", "fma");
@@ -60,16 +64,6 @@ cpufeatures::new!(avx2_fma, "avx2", "fma");
 /// True when this processor runs the AVX2 + FMA kernel.
 pub(crate) fn detected() -> bool {
     avx2_fma::init().get()
-}
-
-/// [`crate::eq::non_finite_scan`] in 256-bit vectors, or `None` without AVX2.
-pub(crate) fn any_non_finite(x: &[f32]) -> Option<bool> {
-    #[target_feature(enable = "avx2,fma")]
-    fn scan(x: &[f32]) -> bool {
-        crate::eq::non_finite_scan(x)
-    }
-    // SAFETY: `detected()` found AVX2 and FMA, the features `scan` is compiled for.
-    detected().then(|| unsafe { scan(x) })
 }
 
 /// Largest number of `f64` sections before `f32` packs.
@@ -94,6 +88,11 @@ pub(crate) struct AvxPlan {
     f: [Fc<[f32; PER_PACK]>; MAX_PACKS],
     /// Each pack's `(k1, k2)` of the carried output part (see [`step_f`]).
     k: [[[f32; PER_PACK]; 2]; MAX_PACKS],
+    /// Each pack's state `(w, i2, sy)` in register layout, kept here between blocks with the
+    /// padding lanes' (the sections' own lanes are also written back to the sections): a
+    /// padding section is a pass-through only while its input is finite (`0·∞` is NaN), so
+    /// its state must live on like any other for blocks to split exactly.
+    packs: [[[f32; 8]; 3]; MAX_PACKS],
 }
 
 impl AvxPlan {
@@ -126,6 +125,7 @@ impl AvxPlan {
             d: [Direct::default(); MAX_DOUBLE_ALONE],
             f: [Fc::splat([0.0; PER_PACK]); MAX_PACKS],
             k: [[[0.0; PER_PACK]; 2]; MAX_PACKS],
+            packs: [[[0.0; 8]; 3]; MAX_PACKS],
         };
         for (d, s) in plan.d.iter_mut().zip(secs[..doubles].iter_mut()) {
             *d = s.direct_coeffs();
@@ -150,6 +150,18 @@ impl AvxPlan {
                 c2: c.map(|c| c.c2),
             };
         }
+        for (k, state) in plan.packs.iter_mut().enumerate().take(packs) {
+            for e in 0..PER_PACK {
+                if let Some(sec) = f.get(k + e * packs) {
+                    for ch in 0..2 {
+                        let l = lane(ch, e);
+                        state[0][l] = sec.w[ch] as f32;
+                        state[1][l] = sec.i2[ch] as f32;
+                        state[2][l] = sec.sy[ch] as f32;
+                    }
+                }
+            }
+        }
         Some(plan)
     }
 
@@ -161,7 +173,7 @@ impl AvxPlan {
     /// Runs `frames` through the cascade `secs` (the sections this plan was built for);
     /// `frames[0]` is frame `first` counted from `prepare`/`reset`.
     pub fn process<const CH: usize>(
-        &self,
+        &mut self,
         secs: &mut [FastSection<CH>],
         frames: &mut [[f32; CH]],
         first: u64,
@@ -240,7 +252,7 @@ const fn lane(ch: usize, e: usize) -> usize {
 /// The processor must have AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn stereo<const CH: usize, const P: usize, const K: usize>(
-    plan: &AvxPlan,
+    plan: &mut AvxPlan,
     secs: &mut [FastSection<CH>],
     frames: &mut [[f32; CH]],
     first: u64,
@@ -253,14 +265,18 @@ unsafe fn stereo<const CH: usize, const P: usize, const K: usize>(
     let phase = sanitize_phase(s);
     let event = |t: usize| (first + t as u64) % 64 == phase;
     let c = coeffs::<P, K>(plan);
-    let mut regs = load::<CH, P, K>(secs, plan.singles);
+    let mut regs = load::<CH, P, K>(secs, &plan.packs);
     // Fill: steps before every section has a frame.
+    // Non-finite input is silence (the equaliser's policy): each piece of input is cleared
+    // right before the steps that read it, while it is in the cache.
+    silence_non_finite(&mut frames[..n.min(s - 1)]);
     edge(&mut regs, &c, frames, 0..s - 1, first);
     // Every section busy.
     let mut t = s - 1;
     while t < n {
         let to_event = (phase + 64 - (first + t as u64) % 64) % 64;
         let end = n.min(t + 1 + to_event as usize);
+        silence_non_finite(&mut frames[t..end]);
         segment(&mut regs, &c, frames, t, end);
         t = end;
         if event(t - 1) {
@@ -273,7 +289,7 @@ unsafe fn stereo<const CH: usize, const P: usize, const K: usize>(
     }
     // Drain: steps after section 0 has filtered the last frame.
     edge(&mut regs, &c, frames, n.max(s - 1)..n + s - 1, first);
-    store(&regs, secs, plan.singles);
+    store(&regs, secs, &mut plan.packs, plan.singles);
 }
 
 #[target_feature(enable = "avx2,fma")]
@@ -353,45 +369,34 @@ fn from_lanes2(a: [f64; 2]) -> __m128d {
 /// The state of `secs` (`singles` of them in `f32`), nothing in flight.
 fn load<const CH: usize, const P: usize, const K: usize>(
     secs: &[FastSection<CH>],
-    singles: usize,
+    packs: &[[[f32; 8]; 3]; MAX_PACKS],
 ) -> Regs<P, K> {
-    let f = &secs[P..];
-    let pack = |k: usize, state: fn(&FastSection<CH>) -> &[f64; CH]| {
-        let mut a = [0.0f32; 8];
-        for e in 0..PER_PACK {
-            let i = k + e * K;
-            if i < singles {
-                for ch in 0..2 {
-                    a[lane(ch, e)] = state(&f[i])[ch] as f32;
-                }
-            }
-        }
-        from_lanes8(a)
-    };
     let d = |v: &[f64; CH]| from_lanes2([v[0], v[1]]);
     Regs {
         yd: [from_lanes2([0.0; 2]); P],
         u1: core::array::from_fn(|j| d(&secs[j].u[0])),
         u2: core::array::from_fn(|j| d(&secs[j].u[1])),
         yf: [from_lanes8([0.0; 8]); K],
-        wf: core::array::from_fn(|k| pack(k, |s| &s.w)),
-        if_: core::array::from_fn(|k| pack(k, |s| &s.i2)),
-        sf: core::array::from_fn(|k| pack(k, |s| &s.sy)),
+        wf: core::array::from_fn(|k| from_lanes8(packs[k][0])),
+        if_: core::array::from_fn(|k| from_lanes8(packs[k][1])),
+        sf: core::array::from_fn(|k| from_lanes8(packs[k][2])),
     }
 }
 
-/// Writes the state back to `secs`.
+/// Writes the state back to `secs` and the packs' to `packs`.
 fn store<const CH: usize, const P: usize, const K: usize>(
     regs: &Regs<P, K>,
     secs: &mut [FastSection<CH>],
+    packs: &mut [[[f32; 8]; 3]; MAX_PACKS],
     singles: usize,
 ) {
     for (j, sec) in secs.iter_mut().enumerate().take(P) {
         sec.u[0][..2].copy_from_slice(&lanes2(regs.u1[j]));
         sec.u[1][..2].copy_from_slice(&lanes2(regs.u2[j]));
     }
-    for k in 0..K {
+    for (k, pack) in packs.iter_mut().enumerate().take(K) {
         let (w, i2, sy) = (lanes8(regs.wf[k]), lanes8(regs.if_[k]), lanes8(regs.sf[k]));
+        *pack = [w, i2, sy];
         for e in 0..PER_PACK {
             let i = k + e * K;
             if i < singles {
@@ -499,6 +504,38 @@ fn step_all<const P: usize, const K: usize>(
             _mm_cvtsd_f64(y) as f32,
             _mm_cvtsd_f64(_mm_unpackhi_pd(y, y)) as f32,
         ]
+    }
+}
+
+/// Replaces the NaN and infinite samples of `frames` with zero. The scan first: the magnitude
+/// bits of a non-finite `f32` are above those of the largest finite one, eight samples per
+/// comparison, the last eight read again where the count is not a multiple of eight.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn silence_non_finite<const CH: usize>(frames: &mut [[f32; CH]]) {
+    let x = frames.as_flattened_mut();
+    let bad = match x.last_chunk::<8>() {
+        Some(last) => {
+            let (magnitude, max) = (
+                _mm256_set1_epi32(0x7fff_ffff),
+                _mm256_set1_epi32(0x7f7f_ffff),
+            );
+            let over = |v: &[f32; 8]| {
+                let bits = _mm256_castps_si256(from_lanes8(*v));
+                _mm256_cmpgt_epi32(_mm256_and_si256(bits, magnitude), max)
+            };
+            let mut any = over(last);
+            for v in x.as_chunks::<8>().0 {
+                any = _mm256_or_si256(any, over(v));
+            }
+            _mm256_testz_si256(any, any) == 0
+        }
+        None => x.iter().any(|v| !v.is_finite()),
+    };
+    if bad {
+        for v in x.iter_mut().filter(|v| !v.is_finite()) {
+            *v = 0.0;
+        }
     }
 }
 
@@ -817,7 +854,7 @@ mod tests {
         sizes: &[usize],
     ) -> Vec<[f32; 2]> {
         let mut secs = cascade(count, doubles);
-        let plan = Plan::build_with(&mut secs, doubles, wide);
+        let mut plan = Plan::build_with(&mut secs, doubles, wide);
         let mut y = x.to_vec();
         let mut first = 0;
         let mut rest = &mut y[..];
@@ -911,7 +948,7 @@ mod tests {
         let run = |wide: bool| {
             let mut secs = f64_cascade(p, fs);
             let doubles = secs.len();
-            let plan = Plan::build_with(&mut secs, doubles, wide);
+            let mut plan = Plan::build_with(&mut secs, doubles, wide);
             let mut y = x.clone();
             for block in y.chunks_mut(4_096) {
                 plan.process(&mut secs, block, 0);
@@ -965,28 +1002,45 @@ mod tests {
 
     #[test]
     fn both_routes_are_independent_of_the_block_split() {
-        let mut x = input(3_000);
-        x[1_234][0] = f32::NAN;
+        // A NaN sample: the SSE2 route filters it (its caller clears input), the AVX route
+        // treats it as silence. Samples at the largest magnitude: the f32 sections overflow,
+        // and the state is cleared on the grid.
+        let mut nan = input(3_000);
+        nan[1_234][0] = f32::NAN;
+        let mut huge = input(3_000);
+        for (i, f) in huge[1_234..1_240].iter_mut().enumerate() {
+            *f = [f32::MAX * if i % 2 == 0 { 1.0 } else { -1.0 }; 2];
+        }
         let bits = |y: &[[f32; 2]]| {
             y.iter()
                 .flat_map(|f| f.map(f32::to_bits))
                 .collect::<Vec<_>>()
         };
-        for wide in [false, true] {
-            for (count, doubles) in LAYOUTS {
-                let whole = run(count, doubles, wide, &x, &[3_000]);
+        let wide = super::detected();
+        for (count, doubles) in LAYOUTS {
+            for (x, route, is_nan) in [
+                (&nan, false, true),
+                (&nan, wide, true),
+                (&huge, wide, false),
+            ] {
+                let whole = run(count, doubles, route, x, &[3_000]);
                 for sizes in [&[1usize][..], &[7, 64, 3], &[63, 65, 200], &[511]] {
-                    let split = run(count, doubles, wide, &x, sizes);
+                    let split = run(count, doubles, route, x, sizes);
                     assert!(
                         bits(&whole) == bits(&split),
-                        "{count}/{doubles} {wide} {sizes:?}"
+                        "{count}/{doubles} {route} {sizes:?}"
                     );
                 }
                 // Non-finite output ends at the next multiple of 64 frames.
-                assert!(whole[1_280..]
-                    .iter()
-                    .all(|f| f.iter().all(|v| v.is_finite())));
-                assert!(whole[1_234..1_280].iter().any(|f| !f[0].is_finite()));
+                let finite = |f: &[[f32; 2]]| f.iter().all(|f| f.iter().all(|v| v.is_finite()));
+                assert!(finite(&whole[1_280..]), "{count}/{doubles} {route}");
+                if route && is_nan {
+                    let mut silent = nan.clone();
+                    silent[1_234][0] = 0.0;
+                    assert!(bits(&whole) == bits(&run(count, doubles, true, &silent, &[3_000])));
+                } else if !route || count > doubles {
+                    assert!(!finite(&whole[1_234..1_280]), "{count}/{doubles} {route}");
+                }
             }
         }
     }

@@ -629,14 +629,9 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
     }
 }
 
-/// True when some sample of `x` is NaN or infinite (see [`non_finite_scan`]), with 256-bit
-/// vectors where the processor has AVX2.
+/// True when some sample of `x` is NaN or infinite (see [`non_finite_scan`]).
 #[inline]
 fn any_non_finite(x: &[f32]) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(bad) = crate::avx::any_non_finite(x) {
-        return bad;
-    }
     non_finite_scan(x)
 }
 
@@ -695,7 +690,12 @@ impl<const CH: usize, const N: usize> Processor<CH> for ParametricEq<CH, N> {
         self.running = true;
         // Non-finite input is silence (see the type docs): it never reaches the filter state.
         // (A branch-free scan first: it vectorises, and the replacement almost never runs.)
-        if any_non_finite(frames.as_flattened()) {
+        // The AVX2 still path clears its input itself, piece by piece as it reads it.
+        let still = !self.moving;
+        if still {
+            self.enter_fast();
+        }
+        if !(still && self.plan.silences_input()) && any_non_finite(frames.as_flattened()) {
             for s in frames.iter_mut().flatten() {
                 *s = if s.is_finite() { *s } else { 0.0 };
             }

@@ -517,11 +517,20 @@ impl Plan {
         plan
     }
 
+    /// True when [`Plan::process`] clears non-finite input samples itself (the AVX2 kernel
+    /// does, piece by piece as it reads them); otherwise the caller must.
+    pub fn silences_input(&self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return self.avx.is_some();
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    }
+
     /// Runs `frames` through the cascade `secs` (the sections this plan was built for);
     /// `frames[0]` is frame `first` counted from `prepare`/`reset`, which places the
     /// sanitising events (see [`sanitize_phase`]).
     pub fn process<const CH: usize>(
-        &self,
+        &mut self,
         secs: &mut [FastSection<CH>],
         frames: &mut [[f32; CH]],
         first: u64,
@@ -531,7 +540,7 @@ impl Plan {
             return;
         }
         #[cfg(target_arch = "x86_64")]
-        if let Some(avx) = &self.avx {
+        if let Some(avx) = &mut self.avx {
             return avx.process(secs, frames, first);
         }
         let phase = sanitize_phase(s);
