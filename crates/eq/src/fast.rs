@@ -31,8 +31,10 @@
 //! `f64`. Measured over every kind, gains ±24 dB, Q 0.1 ..= 40 and 44.1 ..= 192 kHz, an `f32`
 //! section chosen this way adds rounding noise at most −130 dB below the larger of its input
 //! and output (typically −140 dB); an `f64` section's own noise is far below the `f32` output
-//! format's −150 dB. Within a cascade, every section before the last `f64` one runs in `f64`
-//! too, so `f64` sections form a prefix and the `f32` ones a suffix of even length.
+//! format's −150 dB (in the AVX2 kernel's direct form, at the lowest and sharpest corners,
+//! near it: see [`crate::avx`]). Within a cascade, every section before the last `f64` one
+//! runs in `f64` too, so `f64` sections form a prefix and the `f32` ones a suffix of even
+//! length.
 //!
 //! # Wavefront
 //!

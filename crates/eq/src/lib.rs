@@ -101,11 +101,12 @@
 //! two-band LR4 split about 6–8 ns.
 //!
 //! On x86-64 processors with AVX2 and FMA (detected at run time) the stereo still path runs a
-//! second kernel instead: four `f32` sections per channel in each half of a 256-bit register
-//! and fused multiply-adds (see the `avx` module's source). There the same 5-band EQ takes
-//! 3.5–3.9 ns per frame at 512- and 4096-frame blocks and 4.5–4.9 ns at 64 (criterion
-//! medians); its output differs from the SSE2 kernel's by at most 2 `f32` ulps (-134 dB),
-//! and each equaliser keeps one kernel for its life, so block splits stay bit-exact.
+//! second kernel instead: four `f32` sections per channel in each half of a 256-bit register,
+//! `f64` sections in direct form, fused multiply-adds (see the `avx` module's source). There
+//! the same 5-band EQ takes 2.73–2.78 ns per frame at 4096-frame blocks, 2.85–2.90 at 512
+//! and 3.75 at 64 (criterion medians); its output differs from the SSE2 kernel's by at most
+//! 2 `f32` ulps (-134 dB), and each equaliser keeps one kernel for its life, so block splits
+//! stay bit-exact.
 #![no_std]
 #![deny(unsafe_code)]
 #[cfg(test)]
