@@ -51,12 +51,13 @@ use crate::fast::{sanitize_phase, Direct, FastSection, Fc, DENORMAL_F32};
 use core::arch::x86_64::{
     __m128, __m128d, __m256, __m256i, _mm256_add_ps, _mm256_and_si256, _mm256_andnot_ps,
     _mm256_blendv_ps, _mm256_castps128_ps256, _mm256_castps_si256, _mm256_castsi256_ps,
-    _mm256_cmp_ps, _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_movemask_ps, _mm256_mul_ps,
-    _mm256_or_si256, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32, _mm256_setr_ps,
-    _mm256_setzero_ps, _mm256_setzero_si256, _mm256_sub_ps, _mm256_testz_si256, _mm_add_pd,
-    _mm_andnot_pd, _mm_blendv_pd, _mm_castsi128_pd, _mm_cmplt_pd, _mm_cmpneq_pd, _mm_cvtpd_ps,
-    _mm_cvtps_pd, _mm_cvtsd_f64, _mm_fmadd_pd, _mm_movemask_pd, _mm_mul_pd, _mm_set1_epi64x,
-    _mm_set1_pd, _mm_setr_ps, _mm_setzero_pd, _mm_unpackhi_pd, _CMP_LT_OQ, _CMP_NEQ_UQ,
+    _mm256_cmp_ps, _mm256_cmpeq_epi32, _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_movemask_ps,
+    _mm256_mul_ps, _mm256_or_si256, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32,
+    _mm256_setr_ps, _mm256_setzero_ps, _mm256_setzero_si256, _mm256_sub_ps, _mm256_testz_si256,
+    _mm_add_pd, _mm_andnot_pd, _mm_blendv_pd, _mm_castsi128_pd, _mm_cmplt_pd, _mm_cmpneq_pd,
+    _mm_cvtpd_ps, _mm_cvtps_pd, _mm_cvtsd_f64, _mm_fmadd_pd, _mm_movemask_pd, _mm_mul_pd,
+    _mm_set1_epi64x, _mm_set1_pd, _mm_setr_ps, _mm_setzero_pd, _mm_unpackhi_pd, _CMP_LT_OQ,
+    _CMP_NEQ_UQ,
 };
 
 cpufeatures::new!(avx2_fma, "avx2", "fma");
@@ -270,7 +271,11 @@ unsafe fn stereo<const CH: usize, const P: usize, const K: usize>(
     // Non-finite input is silence (the equaliser's policy): each piece of input is cleared
     // right before the steps that read it, while it is in the cache.
     silence_non_finite(&mut frames[..n.min(s - 1)]);
-    edge(&mut regs, &c, frames, 0..s - 1, first);
+    if n >= s - 1 {
+        fill(&mut regs, &c, frames, first);
+    } else {
+        edge(&mut regs, &c, frames, 0..s - 1, first);
+    }
     // Every section busy.
     let mut t = s - 1;
     while t < n {
@@ -288,7 +293,11 @@ unsafe fn stereo<const CH: usize, const P: usize, const K: usize>(
         }
     }
     // Drain: steps after section 0 has filtered the last frame.
-    edge(&mut regs, &c, frames, n.max(s - 1)..n + s - 1, first);
+    if n >= s - 1 {
+        drain(&mut regs, &c, frames, first);
+    } else {
+        edge(&mut regs, &c, frames, n.max(s - 1)..n + s - 1, first);
+    }
     store(&regs, secs, &mut plan.packs, plan.singles);
 }
 
@@ -695,6 +704,101 @@ fn edge<const CH: usize, const P: usize, const K: usize>(
         }
     }
     *regs = r;
+}
+
+/// The sanitising event after step `t` of a block of `n` frames, for the whole registers.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn event_all<const P: usize, const K: usize>(r: Regs<P, K>, t: usize, n: usize) -> Regs<P, K> {
+    if all_finite(&r) {
+        flush_tiny(r)
+    } else {
+        sanitize_active(r, t, n)
+    }
+}
+
+/// `dst` takes section `j`'s state from `src`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn take_section<const P: usize, const K: usize>(
+    dst: &mut Regs<P, K>,
+    src: &Regs<P, K>,
+    c: &Coeffs<P, K>,
+    j: usize,
+) {
+    if j < P {
+        for i in 0..P {
+            if i == j {
+                dst.u1[i] = src.u1[i];
+                dst.u2[i] = src.u2[i];
+            }
+        }
+        return;
+    }
+    let at = _mm256_set1_epi32(j as i32);
+    for k in 0..K {
+        let m = _mm256_castsi256_ps(_mm256_cmpeq_epi32(c.idx[k], at));
+        dst.wf[k] = _mm256_blendv_ps(dst.wf[k], src.wf[k], m);
+        dst.if_[k] = _mm256_blendv_ps(dst.if_[k], src.if_[k], m);
+        dst.sf[k] = _mm256_blendv_ps(dst.sf[k], src.sf[k], m);
+    }
+}
+
+/// The fill of a block of at least `s − 1` frames: steps `0 .. s − 1`, where section `j`
+/// starts at step `j`. Every lane computes; the sections not started yet run on values that
+/// no started section reads, and each one's state is put back to the block's starting state
+/// right before its first step (the last section's after the fill). (Sanitising those lanes at an event is harmless for the same
+/// reason.)
+#[target_feature(enable = "avx2,fma")]
+fn fill<const CH: usize, const P: usize, const K: usize>(
+    regs: &mut Regs<P, K>,
+    c: &Coeffs<P, K>,
+    frames: &[[f32; CH]],
+    first: u64,
+) {
+    let s = P + PER_PACK * K;
+    let phase = sanitize_phase(s);
+    let (start, mut r) = (*regs, *regs);
+    for (t, x) in frames.iter().enumerate().take(s - 1) {
+        if t > 0 {
+            take_section(&mut r, &start, c, t);
+        }
+        step_all(&mut r, c, [x[0], x[1]]);
+        if (first + t as u64) % 64 == phase {
+            r = event_all(r, t, frames.len());
+        }
+    }
+    // The last section starts at the first step after the fill.
+    take_section(&mut r, &start, c, s - 1);
+    *regs = r;
+}
+
+/// The drain of a block of `n ≥ s − 1` frames: steps `n .. n + s − 1`, where section `j`
+/// filters its last frame at step `n − 1 + j`. Every lane computes (on silence after the
+/// block); each section's state is kept right after its last step, and what the finished
+/// sections compute afterwards is dropped.
+#[target_feature(enable = "avx2,fma")]
+fn drain<const CH: usize, const P: usize, const K: usize>(
+    regs: &mut Regs<P, K>,
+    c: &Coeffs<P, K>,
+    frames: &mut [[f32; CH]],
+    first: u64,
+) {
+    let s = P + PER_PACK * K;
+    let n = frames.len();
+    let phase = sanitize_phase(s);
+    let (mut done, mut r) = (*regs, *regs);
+    for (i, out) in frames[n + 1 - s..].iter_mut().enumerate() {
+        let (j, t) = (i + 1, n + i);
+        let y = step_all(&mut r, c, [0.0; 2]);
+        out[0] = y[0];
+        out[1] = y[1];
+        if (first + t as u64) % 64 == phase {
+            r = event_all(r, t, n);
+        }
+        take_section(&mut done, &r, c, j);
+    }
+    *regs = done;
 }
 
 /// True when every value in the registers is finite.
