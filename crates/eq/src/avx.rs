@@ -35,10 +35,13 @@
 //!   This kernel clears it itself, each piece (at most 64 frames) right before the steps
 //!   that read it, eight samples per comparison: the input is scanned while it is in the
 //!   cache instead of in a pass of its own over the whole block.
-//! - **Edges with lane masks.** The fill and drain steps of a block (some sections idle)
-//!   compute every lane and keep the idle sections' state with blends whose masks come from
-//!   one comparison of each lane's section index; the sanitising event is straight register
-//!   code that only leaves the registers when something is not finite.
+//! - **Fill and drain as plain steps.** In the first and last `s − 1` steps of a block some
+//!   sections have no frame. Every lane computes anyway: a section's state is put back to the
+//!   block's starting state right before its first step and kept right after its last, and
+//!   nothing a started section reads comes from an idle one. Blocks shorter than `s − 1`
+//!   frames keep the idle sections' state with blends whose masks come from one comparison
+//!   of each lane's section index. The sanitising event is straight register code that only
+//!   leaves the registers when something is not finite.
 //!
 //! A fused multiply-add rounds once where a product and a sum round twice, so this kernel's
 //! output differs from the SSE2 kernel's in the last bits (measured: at most a few `f32` ulps
