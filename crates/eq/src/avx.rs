@@ -1131,7 +1131,10 @@ mod tests {
                 (&huge, wide, false),
             ] {
                 let whole = run(count, doubles, route, x, &[3_000]);
-                for sizes in [&[1usize][..], &[7, 64, 3], &[63, 65, 200], &[511]] {
+                // Blocks shorter than, as long as and longer than the pipeline (s - 1 steps of
+                // fill) for every layout here: s runs from 3 to 12.
+                let short = &[2usize, 3, 4, 5, 7, 8, 10, 11, 12, 13][..];
+                for sizes in [&[1usize][..], short, &[7, 64, 3], &[63, 65, 200], &[511]] {
                     let split = run(count, doubles, route, x, sizes);
                     assert!(
                         bits(&whole) == bits(&split),

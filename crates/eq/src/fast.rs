@@ -866,6 +866,12 @@ fn masked_step<const CH: usize, const P: usize, const K: usize>(
         out[0] = y[0];
         out[1] = y[1];
     }
+    // An idle last section computes from values no busy section hands it, which may not be
+    // finite; its output lanes leak into the input lanes (times 0, see `step_all`), so they
+    // are cleared.
+    if K > 0 && !busy(s - 1) {
+        regs.yf[K - 1].0[..2].fill(0.0);
+    }
 }
 
 /// The registers of [`stereo`]: each section's last output (the values in flight) and the
