@@ -551,46 +551,41 @@ fn silence_non_finite<const CH: usize>(frames: &mut [[f32; CH]]) {
     }
 }
 
-/// Lane `i` of the result is lane `idx[i]` of `v` (`vpermps`).
-///
-/// This and [`up_one`] are inline assembly so that they stay one instruction each: from the
-/// intrinsics, the compiler merges the two lane moves of a step into a longer sequence that
-/// puts two instructions instead of one on the packs' recursion.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn permute(v: __m256, idx: __m256i) -> __m256 {
-    let out: __m256;
-    // SAFETY: one AVX2 instruction on registers only (no memory, stack or flags), and this
-    // function is compiled for AVX2.
-    unsafe {
-        core::arch::asm!(
-            "vpermps {out}, {idx}, {v}",
-            out = lateout(ymm_reg) out,
-            idx = in(ymm_reg) idx,
-            v = in(ymm_reg) v,
-            options(pure, nomem, nostack, preserves_flags),
-        );
-    }
-    out
+/// A function of one AVX2 instruction on two 256-bit registers, written as inline assembly:
+/// from the intrinsics, the compiler merges the lane moves of a step into a longer sequence
+/// that puts two instructions instead of one on the packs' recursion.
+macro_rules! one_instruction {
+    ($(#[$doc:meta])* fn $name:ident($a:ident: $ta:ty, $b:ident: $tb:ty) = $insn:literal) => {
+        $(#[$doc])*
+        #[target_feature(enable = "avx2,fma")]
+        #[inline]
+        fn $name($a: $ta, $b: $tb) -> __m256 {
+            let out: __m256;
+            // SAFETY: one AVX2 instruction on registers only (no memory, stack or flags), in
+            // a function compiled for AVX2.
+            unsafe {
+                core::arch::asm!(
+                    $insn,
+                    out = lateout(ymm_reg) out,
+                    $a = in(ymm_reg) $a,
+                    $b = in(ymm_reg) $b,
+                    options(pure, nomem, nostack, preserves_flags),
+                );
+            }
+            out
+        }
+    };
 }
 
-/// Each 128-bit half of `y` moved up by one element, element 3 of the same half of `low`
-/// entering at element 0 (`vpalignr` by 12 bytes).
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn up_one(y: __m256, low: __m256) -> __m256 {
-    let out: __m256;
-    // SAFETY: as in `permute`.
-    unsafe {
-        core::arch::asm!(
-            "vpalignr {out}, {y}, {low}, 12",
-            out = lateout(ymm_reg) out,
-            y = in(ymm_reg) y,
-            low = in(ymm_reg) low,
-            options(pure, nomem, nostack, preserves_flags),
-        );
-    }
-    out
+one_instruction! {
+    /// Lane `i` of the result is lane `idx[i]` of `v` (`vpermps`).
+    fn permute(v: __m256, idx: __m256i) = "vpermps {out}, {idx}, {v}"
+}
+
+one_instruction! {
+    /// Each 128-bit half of `y` moved up by one element, element 3 of the same half of `low`
+    /// entering at element 0 (`vpalignr` by 12 bytes).
+    fn up_one(y: __m256, low: __m256) = "vpalignr {out}, {y}, {low}, 12"
 }
 
 /// Steps `t .. end` with every section busy and no event in between.

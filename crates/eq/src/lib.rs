@@ -103,8 +103,8 @@
 //! On x86-64 processors with AVX2 and FMA (detected at run time) the stereo still path runs a
 //! second kernel instead: four `f32` sections per channel in each half of a 256-bit register,
 //! `f64` sections in direct form, fused multiply-adds (see the `avx` module's source). There
-//! the same 5-band EQ takes 2.71–2.72 ns per frame at 4096-frame blocks, 2.78–2.79 at 512
-//! and 3.33–3.39 at 64 (criterion medians, blocks hot in the cache; see the bench's docs);
+//! the same 5-band EQ takes 2.71–2.76 ns per frame at 4096-frame blocks, 2.77–2.79 at 512
+//! and 3.31–3.44 at 64 (criterion medians, blocks hot in the cache; see the bench's docs);
 //! its output differs from the SSE2 kernel's by at most 2 `f32` ulps (-134 dB), and each
 //! equaliser keeps one kernel for its life, so block splits stay bit-exact.
 #![no_std]
