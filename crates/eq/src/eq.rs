@@ -629,17 +629,11 @@ impl<const CH: usize, const N: usize> ParametricEq<CH, N> {
     }
 }
 
-/// True when some sample of `x` is NaN or infinite (see [`non_finite_scan`]).
-#[inline]
-fn any_non_finite(x: &[f32]) -> bool {
-    non_finite_scan(x)
-}
-
 /// True when some sample of `x` is NaN or infinite: the magnitude bits of a non-finite `f32`
 /// are above those of the largest finite one. Integer compare-ors, so the scan vectorises to
-/// three operations per vector of samples.
-#[inline(always)]
-pub(crate) fn non_finite_scan(x: &[f32]) -> bool {
+/// three operations per four samples.
+#[inline]
+fn any_non_finite(x: &[f32]) -> bool {
     const MAX_FINITE: i32 = 0x7f7f_ffff;
     x.iter().fold(0i32, |bad, s| {
         bad | i32::from((s.to_bits() & 0x7fff_ffff) as i32 > MAX_FINITE)
