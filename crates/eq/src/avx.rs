@@ -17,8 +17,8 @@
 //!   additions per step, every recursion of the state 7 cycles of latency.
 //! - **`f64` sections in direct form** ([`Direct`]): `u = x − al1·u1 − al2·u2`,
 //!   `y = d·x + k1·u1 + k2·u2`, one section (both channels) per 128-bit register. Four
-//!   multiply-adds and a multiplication instead of six and two additions, and a recursion of
-//!   one multiply-add (4 cycles) instead of 7. The state carries over whole in both
+//!   multiply-adds and a multiplication instead of six multiply-class operations and two
+//!   additions, and a recursion of one multiply-add (4 cycles) instead of 7. The state carries over whole in both
 //!   directions ([`FastSection::enter_direct`]): the map to the scaled state has determinant
 //!   `q·A(1) > 0` for every stable section, whatever its numerator (a 0 dB band keeps its
 //!   history). Its rounding noise grows towards the lowest, sharpest corners, where `u` is
