@@ -288,11 +288,7 @@ unsafe fn stereo<const CH: usize, const P: usize, const K: usize>(
         segment(&mut regs, &c, frames, t, end);
         t = end;
         if event(t - 1) {
-            regs = if all_finite(&regs) {
-                flush_tiny(regs)
-            } else {
-                sanitize_active(regs, t - 1, n)
-            };
+            regs = event_all(regs, t - 1, n);
         }
     }
     // Drain: steps after section 0 has filtered the last frame.
